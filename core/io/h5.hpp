@@ -1,0 +1,117 @@
+#pragma once
+// HDF5 tensor I/O: RAII handles over the HDF5 C library, typed exceptions (IoError) that carry
+// the HDF5 error stack text, chunked reads of float16/32/64 datasets of any rank (peak memory
+// set by the chunk, not the dataset), and atomic output files (temp name, then rename).
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace ffp8::h5 {
+
+/// Element type of a dataset as the project sees it.
+enum class DType : std::uint8_t { Float16, Float32, Float64, Int, UInt, Other };
+
+/// Name of a DType ("float16", "float32", "float64", "int", "uint", "other").
+const char* to_string(DType t);
+
+/// Shape and type of one dataset.
+struct DatasetInfo {
+  std::string path;                   ///< absolute path inside the file, e.g. "/weights/conv1"
+  std::vector<std::uint64_t> shape;   ///< dims, row-major; empty for a scalar
+  DType dtype = DType::Other;
+  std::uint64_t size() const;         ///< number of elements (1 for a scalar)
+};
+
+/// An open HDF5 file (RAII; movable, not copyable). Every failure throws IoError naming the file
+/// and object, with the HDF5 library's own error text appended.
+class File {
+ public:
+  /// Opens an existing file read-only.
+  static File open(const std::string& path);
+  /// Opens an existing file for reading and writing.
+  static File open_rw(const std::string& path);
+  /// Creates (truncates) a file. For outputs prefer AtomicFile.
+  static File create(const std::string& path);
+
+  File(File&&) noexcept;
+  File& operator=(File&&) noexcept;
+  ~File();
+
+  const std::string& path() const;
+  /// True if a group or dataset exists at `object` (every intermediate group checked).
+  bool exists(const std::string& object) const;
+  /// Info of a dataset; throws IoError if missing or not a dataset.
+  DatasetInfo info(const std::string& dataset) const;
+  /// Every dataset below `group` (recursive), sorted by path.
+  std::vector<DatasetInfo> list(const std::string& group = "/") const;
+
+  /// Reads elements [offset, offset + out.size()) of the row-major flattened dataset, converted
+  /// to float32 / float64 by HDF5 (exact for float16/32 into float32 and anything into float64).
+  /// Throws IoError for non-float datasets, out-of-range requests and read failures.
+  void read(const std::string& dataset, std::uint64_t offset, std::span<float> out) const;
+  void read(const std::string& dataset, std::uint64_t offset, std::span<double> out) const;
+  /// Reads a whole integer dataset (e.g. labels) as int64.
+  std::vector<std::int64_t> read_ints(const std::string& dataset) const;
+
+  /// Creates a dataset (intermediate groups too) of the given shape and element type
+  /// (Float32, Float64, Int (int64), UInt (uint8/16 by `uint_bytes`)), chunked and compressed
+  /// when large. Throws if it exists.
+  void create_dataset(const std::string& dataset, const std::vector<std::uint64_t>& shape, DType type,
+                      int uint_bytes = 1);
+  /// Writes elements [offset, offset + data.size()) of the flattened dataset (created before).
+  void write(const std::string& dataset, std::uint64_t offset, std::span<const float> data);
+  void write(const std::string& dataset, std::uint64_t offset, std::span<const double> data);
+  void write(const std::string& dataset, std::uint64_t offset, std::span<const std::int64_t> data);
+  void write(const std::string& dataset, std::uint64_t offset, std::span<const std::uint16_t> data);
+  void write(const std::string& dataset, std::uint64_t offset, std::span<const std::uint8_t> data);
+
+  /// Attributes on a group or dataset. get_* return nullopt when absent and throw IoError when
+  /// present with another type.
+  std::optional<std::string> get_string_attr(const std::string& object, const std::string& name) const;
+  std::optional<double> get_double_attr(const std::string& object, const std::string& name) const;
+  std::optional<std::int64_t> get_int_attr(const std::string& object, const std::string& name) const;
+  void set_attr(const std::string& object, const std::string& name, const std::string& value);
+  void set_attr(const std::string& object, const std::string& name, double value);
+  void set_attr(const std::string& object, const std::string& name, std::int64_t value);
+
+  /// Closes the file now (flushes); further calls throw. Destructor closes too, silently.
+  void close();
+
+ private:
+  struct Impl;
+  explicit File(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Streams a float dataset in row-major chunks of at most `chunk_elems` elements:
+/// `fn(values, offset)` per chunk, one reused buffer, so memory stays flat.
+void for_each_chunk(const File& file, const std::string& dataset, std::size_t chunk_elems,
+                    const std::function<void(std::span<const float> values, std::uint64_t offset)>& fn);
+
+/// Dataset names matching a glob pattern ('*' within one path level, '**' across levels, '?'),
+/// e.g. "/weights/*"; sorted. A pattern without wildcards must name an existing dataset.
+std::vector<std::string> glob(const File& file, const std::string& pattern);
+
+/// Writes an output file atomically: opens `<path>.tmp-<pid>` and renames it over `path` on
+/// commit(); destroyed without commit, the temp file is removed and `path` is untouched.
+class AtomicFile {
+ public:
+  explicit AtomicFile(const std::string& path);
+  ~AtomicFile();
+  File& file();
+  void commit();
+
+ private:
+  std::string path_, tmp_;
+  std::optional<File> file_;
+  bool committed_ = false;
+};
+
+/// Writes a text file atomically (temp file in the same folder, fsync, rename). Throws IoError.
+void write_text_atomic(const std::string& path, const std::string& content);
+
+}  // namespace ffp8::h5
