@@ -46,6 +46,9 @@ class File {
   bool exists(const std::string& object) const;
   /// Info of a dataset; throws IoError if missing or not a dataset.
   DatasetInfo info(const std::string& dataset) const;
+  /// Info of a dataset that can be streamed as floats: throws IoError naming the file and dataset
+  /// when it is missing, not float16/32/64 ("has integer type; expected ...") or empty.
+  DatasetInfo float_dataset(const std::string& dataset) const;
   /// Every dataset below `group` (recursive), sorted by path.
   std::vector<DatasetInfo> list(const std::string& group = "/") const;
 
@@ -59,7 +62,7 @@ class File {
 
   /// Creates a dataset (intermediate groups too) of the given shape and element type
   /// (Float32, Float64, Int (int64), UInt (uint8/16 by `uint_bytes`)), chunked and compressed
-  /// when large. Throws if it exists.
+  /// when large. Throws if it exists. Float16 (an IEEE half type, as h5py writes it) also works.
   void create_dataset(const std::string& dataset, const std::vector<std::uint64_t>& shape, DType type,
                       int uint_bytes = 1);
   /// Writes elements [offset, offset + data.size()) of the flattened dataset (created before).
@@ -68,6 +71,8 @@ class File {
   void write(const std::string& dataset, std::uint64_t offset, std::span<const std::int64_t> data);
   void write(const std::string& dataset, std::uint64_t offset, std::span<const std::uint16_t> data);
   void write(const std::string& dataset, std::uint64_t offset, std::span<const std::uint8_t> data);
+  /// Unlinks a dataset or group (HDF5 does not reclaim its space in the file). Throws if missing.
+  void remove(const std::string& object);
 
   /// Attributes on a group or dataset. get_* return nullopt when absent and throw IoError when
   /// present with another type.
@@ -77,20 +82,36 @@ class File {
   void set_attr(const std::string& object, const std::string& name, const std::string& value);
   void set_attr(const std::string& object, const std::string& name, double value);
   void set_attr(const std::string& object, const std::string& name, std::int64_t value);
+  /// Keeps `set_attr(obj, "n", 1)` unambiguous (stored as int64).
+  void set_attr(const std::string& object, const std::string& name, int value) {
+    set_attr(object, name, static_cast<std::int64_t>(value));
+  }
+  void set_attr(const std::string& object, const std::string& name, const char* value) {
+    set_attr(object, name, std::string(value));
+  }
 
   /// Closes the file now (flushes); further calls throw. Destructor closes too, silently.
   void close();
 
- private:
+  /// Opaque state, defined in core/io/h5_detail.hpp for the library's own translation units.
   struct Impl;
+
+ private:
   explicit File(std::unique_ptr<Impl> impl);
+  static File from_handle(const std::string& path, std::int64_t id, bool writable);
+  const Impl& live() const;  // throws IoError once closed
   std::unique_ptr<Impl> impl_;
 };
 
-/// Streams a float dataset in row-major chunks of at most `chunk_elems` elements:
-/// `fn(values, offset)` per chunk, one reused buffer, so memory stays flat.
+/// Streams a float dataset in row-major chunks of at most `chunk_elems` elements (0: 1 Mi):
+/// `fn(values, offset)` per chunk, one reused buffer, so memory stays flat. An empty dataset
+/// gives no call; a non-float one throws IoError.
 void for_each_chunk(const File& file, const std::string& dataset, std::size_t chunk_elems,
                     const std::function<void(std::span<const float> values, std::uint64_t offset)>& fn);
+
+/// Same as for_each_chunk, in float64 (exact for every float dataset type).
+void for_each_chunk_f64(const File& file, const std::string& dataset, std::size_t chunk_elems,
+                        const std::function<void(std::span<const double> values, std::uint64_t offset)>& fn);
 
 /// Dataset names matching a glob pattern ('*' within one path level, '**' across levels, '?'),
 /// e.g. "/weights/*"; sorted. A pattern without wildcards must name an existing dataset.
@@ -100,10 +121,17 @@ std::vector<std::string> glob(const File& file, const std::string& pattern);
 /// commit(); destroyed without commit, the temp file is removed and `path` is untouched.
 class AtomicFile {
  public:
+  /// What the temp file starts as: empty, or a copy of `path` when it exists (to add or replace
+  /// datasets while keeping the others).
+  enum class Start : std::uint8_t { Empty, CopyExisting };
   explicit AtomicFile(const std::string& path);
+  AtomicFile(const std::string& path, Start start);
   ~AtomicFile();
   File& file();
+  /// Closes the file and renames it over `path`; throws IoError (temp removed) on failure.
   void commit();
+  /// The temp file's name.
+  const std::string& temp_path() const { return tmp_; }
 
  private:
   std::string path_, tmp_;
