@@ -1,0 +1,236 @@
+"""Small, architecturally representative CNNs for Fashion-MNIST (1x28x28, 10 classes).
+
+Each public function returns a fresh ``nn.Module`` and is usable as an exporter MODEL spec,
+e.g. ``python3 tools/export.py tools/ffp8_models.py:resnet_small --out m.h5``.
+The zoo covers what FFP8 must handle: plain conv stacks without BatchNorm (VGG), BatchNorm and
+residual adds (ResNet), depthwise convs, ReLU6 and linear bottlenecks whose outputs are signed
+(MobileNetV2), channel concatenation (DenseNet), parallel branches with average pooling and
+ceil-mode max pooling (Inception).
+"""
+import torch
+from torch import nn
+
+NUM_CLASSES = 10
+IN_CHANNELS = 1
+INPUT_SHAPE = (1, 28, 28)   # tools/export.py uses this when --input-shape is not given
+
+# Name -> constructor; the training script and the tests iterate this table.
+ZOO = {}
+
+
+def _register(fn):
+    ZOO[fn.__name__] = fn
+    return fn
+
+
+def _conv_bn(cin, cout, k=3, stride=1, groups=1, act=nn.ReLU):
+    layers = [nn.Conv2d(cin, cout, k, stride, k // 2, groups=groups, bias=False), nn.BatchNorm2d(cout)]
+    if act is not None:
+        layers.append(act(inplace=True))
+    return nn.Sequential(*layers)
+
+
+# ---------------------------------------------------------------- VGG-style, no BatchNorm
+class VggSmall(nn.Module):
+    def __init__(self, num_classes=NUM_CLASSES):
+        super().__init__()
+        def c(cin, cout):
+            return [nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU(inplace=True)]
+        self.features = nn.Sequential(
+            *c(IN_CHANNELS, 16), *c(16, 16), nn.MaxPool2d(2),          # 14x14
+            *c(16, 32), *c(32, 32), nn.MaxPool2d(2),                   # 7x7
+            *c(32, 64), nn.MaxPool2d(2, ceil_mode=True),               # 4x4
+        )
+        self.classifier = nn.Sequential(
+            nn.Flatten(), nn.Linear(64 * 4 * 4, 128), nn.ReLU(inplace=True), nn.Dropout(0.3),
+            nn.Linear(128, num_classes))
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
+@_register
+def vgg_small():
+    return VggSmall()
+
+
+# ---------------------------------------------------------------- ResNet-style
+class BasicBlock(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.downsample = None
+        if stride != 1 or cin != cout:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        out += identity
+        return self.relu(out)
+
+
+class ResNetSmall(nn.Module):
+    def __init__(self, num_classes=NUM_CLASSES):
+        super().__init__()
+        self.stem = _conv_bn(IN_CHANNELS, 16)
+        self.layer1 = BasicBlock(16, 16, 1)      # 28x28
+        self.layer2 = BasicBlock(16, 32, 2)      # 14x14
+        self.layer3 = BasicBlock(32, 64, 2)      # 7x7
+        self.layer4 = BasicBlock(64, 64, 1)
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(64, num_classes)
+
+    def forward(self, x):
+        x = self.layer4(self.layer3(self.layer2(self.layer1(self.stem(x)))))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+@_register
+def resnet_small():
+    return ResNetSmall()
+
+
+# ---------------------------------------------------------------- MobileNetV2-style
+class InvertedResidual(nn.Module):
+    def __init__(self, cin, cout, stride, expand):
+        super().__init__()
+        hidden = cin * expand
+        self.use_res = stride == 1 and cin == cout
+        layers = []
+        if expand != 1:
+            layers.append(_conv_bn(cin, hidden, 1, act=nn.ReLU6))
+        layers += [_conv_bn(hidden, hidden, 3, stride, groups=hidden, act=nn.ReLU6),
+                   _conv_bn(hidden, cout, 1, act=None)]   # linear bottleneck: signed output
+        self.conv = nn.Sequential(*layers)
+
+    def forward(self, x):
+        if self.use_res:
+            return x + self.conv(x)
+        return self.conv(x)
+
+
+class MobileNetSmall(nn.Module):
+    def __init__(self, num_classes=NUM_CLASSES):
+        super().__init__()
+        cfg = [  # expand, cout, repeats, first stride
+            (1, 16, 1, 1), (4, 24, 2, 1), (4, 32, 2, 2), (4, 64, 2, 1)]
+        layers = [_conv_bn(IN_CHANNELS, 16, 3, 2, act=nn.ReLU6)]   # 28 -> 14 -> 7
+        cin = 16
+        for t, c, n, s in cfg:
+            for i in range(n):
+                layers.append(InvertedResidual(cin, c, s if i == 0 else 1, t))
+                cin = c
+        layers.append(_conv_bn(cin, 128, 1, act=nn.ReLU6))
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(128, num_classes))
+
+    def forward(self, x):
+        x = self.features(x)
+        x = nn.functional.adaptive_avg_pool2d(x, (1, 1))
+        return self.classifier(torch.flatten(x, 1))
+
+
+@_register
+def mobilenet_small():
+    return MobileNetSmall()
+
+
+# ---------------------------------------------------------------- DenseNet-style
+class DenseLayer(nn.Module):
+    def __init__(self, cin, growth):
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(cin)
+        self.conv1 = nn.Conv2d(cin, 2 * growth, 1, bias=False)
+        self.norm2 = nn.BatchNorm2d(2 * growth)
+        self.conv2 = nn.Conv2d(2 * growth, growth, 3, padding=1, bias=False)
+
+    def forward(self, features):
+        x = torch.cat(features, 1)
+        x = self.conv1(nn.functional.relu(self.norm1(x)))
+        return self.conv2(nn.functional.relu(self.norm2(x)))
+
+
+class DenseBlock(nn.Module):
+    def __init__(self, cin, growth, n):
+        super().__init__()
+        self.layers = nn.ModuleList([DenseLayer(cin + i * growth, growth) for i in range(n)])
+
+    def forward(self, x):
+        features = [x]
+        for layer in self.layers:
+            features.append(layer(features))
+        return torch.cat(features, 1)
+
+
+class Transition(nn.Sequential):
+    def __init__(self, cin, cout):
+        super().__init__(nn.BatchNorm2d(cin), nn.ReLU(inplace=True), nn.Conv2d(cin, cout, 1, bias=False),
+                         nn.AvgPool2d(2))
+
+
+class DenseNetSmall(nn.Module):
+    def __init__(self, num_classes=NUM_CLASSES, growth=12):
+        super().__init__()
+        c = 24
+        self.stem = nn.Conv2d(IN_CHANNELS, c, 3, padding=1, bias=False)
+        self.pool0 = nn.MaxPool2d(3, 2, 1)                          # 14x14
+        self.block1 = DenseBlock(c, growth, 3)
+        c += 3 * growth
+        self.trans1 = Transition(c, c // 2)                         # 7x7
+        c //= 2
+        self.block2 = DenseBlock(c, growth, 4)
+        c += 4 * growth
+        self.norm = nn.BatchNorm2d(c)
+        self.fc = nn.Linear(c, num_classes)
+
+    def forward(self, x):
+        x = self.block2(self.trans1(self.block1(self.pool0(self.stem(x)))))
+        x = nn.functional.relu(self.norm(x))
+        x = nn.functional.adaptive_avg_pool2d(x, (1, 1))
+        return self.fc(torch.flatten(x, 1))
+
+
+@_register
+def densenet_small():
+    return DenseNetSmall()
+
+
+# ---------------------------------------------------------------- Inception-style
+class Inception(nn.Module):
+    def __init__(self, cin, c1, c3r, c3, c5r, c5, cp):
+        super().__init__()
+        self.branch1 = _conv_bn(cin, c1, 1)
+        self.branch2 = nn.Sequential(_conv_bn(cin, c3r, 1), _conv_bn(c3r, c3, 3))
+        self.branch3 = nn.Sequential(_conv_bn(cin, c5r, 1), _conv_bn(c5r, c5, 3), _conv_bn(c5, c5, 3))
+        self.branch4 = nn.Sequential(nn.AvgPool2d(3, 1, 1, count_include_pad=False), _conv_bn(cin, cp, 1))
+
+    def forward(self, x):
+        return torch.cat([self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)], 1)
+
+
+class InceptionSmall(nn.Module):
+    def __init__(self, num_classes=NUM_CLASSES):
+        super().__init__()
+        self.stem = _conv_bn(IN_CHANNELS, 24, 3)
+        self.pool1 = nn.MaxPool2d(3, 2, ceil_mode=True)             # 28 -> 14
+        self.inc1 = Inception(24, 16, 16, 24, 8, 12, 12)            # 64 channels
+        self.pool2 = nn.MaxPool2d(3, 2, ceil_mode=True)             # 14 -> 7
+        self.inc2 = Inception(64, 32, 24, 48, 12, 24, 24)           # 128 channels
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.dropout = nn.Dropout(0.2)
+        self.fc = nn.Linear(128, num_classes)
+
+    def forward(self, x):
+        x = self.inc2(self.pool2(self.inc1(self.pool1(self.stem(x)))))
+        return self.fc(self.dropout(torch.flatten(self.avgpool(x), 1)))
+
+
+@_register
+def inception_small():
+    return InceptionSmall()
