@@ -1,0 +1,73 @@
+#pragma once
+// Scoring one format on one tensor (group): from bucket statistics without touching the data
+// (exact for man <= 7 and deterministic rounding; stochastic rounding gives the expectation), or
+// by the direct path, quantize-then-measure with the project's Quantizer, in float64.
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "core/quant/quantize.hpp"
+#include "explore/metrics/metrics.hpp"
+#include "explore/stats/bucket_stats.hpp"
+
+namespace ffp8::explore {
+
+/// Which extra sums a score needs (the rest is always computed).
+struct ScoreNeeds {
+  bool kl = false;        ///< kl_div histogram
+  bool relative = false;  ///< mean_rel_err (stats path needs reciprocal sums)
+};
+
+/// Per-bucket data prepared once per statistics object and shared by every format scored on it.
+class PreparedStats {
+ public:
+  explicit PreparedStats(const BucketStats& stats);
+  const BucketStats& stats() const { return *stats_; }
+  std::span<const float> edges() const { return edges_; }  ///< magnitude c of each bucket
+  std::span<const float> mids() const { return mids_; }    ///< c + w/2: rounds like the interior
+  double max_abs() const { return max_abs_; }
+
+ private:
+  const BucketStats* stats_;
+  std::vector<float> edges_, mids_;
+  double max_abs_ = 0;
+};
+
+/// True when the statistics path scores `f` exactly on these statistics: man <= 7 and no
+/// rounding boundary of `f` falls inside a bucket (only possible among float32 subnormals).
+bool stats_exact(const BucketStats& stats, const Format& f);
+
+/// Scores `f` from statistics; nullopt when !stats_exact(). Stochastic rounding yields expected
+/// sse, counts and sums; its max_abs_err is the largest error any draw can give.
+std::optional<ErrorSums> score_stats(const PreparedStats& p, const Format& f, const QuantOptions& o,
+                                     const ScoreNeeds& needs);
+
+/// Direct path: quantize-then-measure, fed chunk by chunk (memory stays flat). The quantizer's
+/// float32 batch path is used when the format allows it, its exact double path otherwise.
+class DirectScorer {
+ public:
+  /// `kl_range`: max|x| of the whole group (histogram range of kl_div).
+  DirectScorer(const Format& f, const QuantOptions& o, const ScoreNeeds& needs, double kl_range);
+  /// Adds the values x[first_index ...] of the group (index keys the stochastic stream).
+  void add(std::span<const float> x, std::uint64_t first_index);
+  /// The sums so far (kl filled from the histograms).
+  ErrorSums finish() const;
+
+ private:
+  Quantizer q_;
+  ScoreNeeds needs_;
+  double kl_range_;
+  ErrorSums s_;
+  double sse_c_ = 0;  // Neumaier compensation of sse
+  std::vector<float> qf_;
+  std::vector<double> xd_, qd_;
+  std::vector<double> hist_p_, hist_q_;
+};
+
+/// KL(P||Q) of two histograms (counts); Q floored at 1e-12 of its mass where P has mass.
+double kl_from_histograms(std::span<const double> p, std::span<const double> q);
+/// Histogram bin of magnitude `a` on [0, range] (last bin for a >= range).
+int kl_bin(double a, double range);
+
+}  // namespace ffp8::explore

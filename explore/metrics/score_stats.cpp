@@ -1,0 +1,257 @@
+// Scoring a format from bucket statistics. Each bucket splits into its edge value c (n0 values,
+// exactly representable, rounded on its own) and its open interior (c, c + w), which rounds as
+// one block to q = q(c + w/2). Squared errors of the interior come from the exact integer sums:
+// with D = q - c = K*u, sum (L*u - D)^2 = u^2 (S2 - 2 K S1 + n K^2), evaluated in 128-bit
+// integers when K is a small integer (where the double form would cancel catastrophically).
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <limits>
+
+#include "explore/metrics/score.hpp"
+
+namespace ffp8::explore {
+
+__extension__ typedef __int128 i128;
+
+namespace {
+
+constexpr double kTwo31 = 2147483648.0;
+
+bool small_integer(double k) { return std::isfinite(k) && std::fabs(k) <= kTwo31 && k == std::floor(k); }
+
+bool is_nan_bucket(const Bucket& b) {
+  return b.exponent_field() == 255 && !((b.key & 0xffu) == 0 && b.n == b.n0);
+}
+
+/// sum over the interior of (q - x)^2 with q = c + D.
+double interior_sse(const Bucket& b, double d, double u) {
+  const std::uint64_t n1 = b.n - b.n0;
+  if (!std::isfinite(d)) return std::isnan(d) ? d : std::numeric_limits<double>::infinity();
+  const double k = d / u;
+  if (small_integer(k)) {
+    const auto ki = static_cast<i128>(k);
+    const i128 v = static_cast<i128>(b.s2) - 2 * ki * static_cast<i128>(b.s1) + static_cast<i128>(n1) * ki * ki;
+    return static_cast<double>(v) * (u * u);
+  }
+  // |K| is large (or not an integer, which needs |K| > 2^22): no cancellation to fear.
+  return static_cast<double>(n1) * d * d - 2.0 * d * u * static_cast<double>(b.s1) +
+         u * u * static_cast<double>(b.s2);
+}
+
+/// Expected squared error of stochastic rounding over the interior, x in (lo, hi):
+/// sum (x - lo)(hi - x) = u^2 sum (A + L)(B - L) with A = (c - lo)/u, B = (hi - c)/u.
+double interior_sr_sse(const Bucket& b, double c, double lo, double hi, double u) {
+  const std::uint64_t n1 = b.n - b.n0;
+  const double a = (c - lo) / u, bb = (hi - c) / u;
+  if (small_integer(a) && small_integer(bb)) {
+    const auto ai = static_cast<i128>(a), bi = static_cast<i128>(bb);
+    const i128 v = static_cast<i128>(n1) * ai * bi + (bi - ai) * static_cast<i128>(b.s1) - static_cast<i128>(b.s2);
+    return static_cast<double>(v) * (u * u);
+  }
+  return static_cast<double>(n1) * (c - lo) * (hi - c) + ((hi - c) - (c - lo)) * u * static_cast<double>(b.s1) -
+         u * u * static_cast<double>(b.s2);
+}
+
+/// The next value of the format above lo (0 <= lo < max(V)).
+double next_up(const Format& f, double lo) {
+  if (lo == 0.0) return f.min_positive();
+  const int emin = 1 - f.bias;
+  const int ex = std::ilogb(lo);
+  const int q = ex >= emin ? ex - f.man : emin - f.man;
+  return lo + std::ldexp(1.0, q);
+}
+
+}  // namespace
+
+PreparedStats::PreparedStats(const BucketStats& stats) : stats_(&stats) {
+  const auto& bs = stats.buckets();
+  edges_.resize(bs.size());
+  mids_.resize(bs.size());
+  for (std::size_t i = 0; i < bs.size(); ++i) {
+    edges_[i] = std::bit_cast<float>(bs[i].magnitude_bits(0));
+    mids_[i] = std::bit_cast<float>(bs[i].magnitude_bits(1u << (kLowBits - 1)));
+  }
+  max_abs_ = stats.max_abs();
+}
+
+bool stats_exact(const BucketStats& stats, const Format& f) {
+  if (f.man > 7) return false;
+  const int emin = 1 - f.bias;
+  const int qmin = emin - f.man;
+  for (const Bucket& b : stats.buckets()) {
+    // Only float32-subnormal buckets can hold a rounding boundary; negatives into an unsigned
+    // format all become 0 whatever their value.
+    if (b.exponent_field() != 0 || b.n == b.n0 || (b.negative() && f.sign == 0)) continue;
+    const std::uint32_t t = b.key & 0xffu;
+    const int ex = t > 0 ? std::bit_width(t) - 1 - 134
+                         : std::bit_width(static_cast<std::uint32_t>(b.lmin)) - 1 - 149;
+    const int qexp = ex >= emin ? ex - f.man : (f.subnormals ? qmin : emin);
+    if (qexp - 1 < -134) return false;  // a midpoint would fall inside the bucket
+  }
+  return true;
+}
+
+int kl_bin(double a, double range) {
+  if (!(range > 0) || !std::isfinite(range)) return 0;
+  const double t = a / range * kKlBins;
+  if (!(t < kKlBins)) return kKlBins - 1;
+  return t < 0 ? 0 : static_cast<int>(t);
+}
+
+double kl_from_histograms(std::span<const double> p, std::span<const double> q) {
+  double tp = 0, tq = 0;
+  for (double v : p) tp += v;
+  for (double v : q) tq += v;
+  if (tp <= 0 || tq <= 0) return 0.0;
+  double kl = 0;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    if (p[i] <= 0) continue;
+    const double pi = p[i] / tp;
+    const double qi = std::max(q[i] / tq, 1e-12);
+    kl += pi * std::log(pi / qi);
+  }
+  return kl;
+}
+
+std::optional<ErrorSums> score_stats(const PreparedStats& p, const Format& f, const QuantOptions& o,
+                                     const ScoreNeeds& needs) {
+  const BucketStats& st = p.stats();
+  if (!stats_exact(st, f)) return std::nullopt;
+  const bool sr = o.rounding == Rounding::Stochastic;
+  QuantOptions qo = o;
+  qo.threads = 1;
+  if (sr) qo.rounding = Rounding::Rtz;  // gives lo; hi is the next value up
+  const Quantizer qz(f, qo);
+  const auto& bs = st.buckets();
+  thread_local std::vector<float> q0, q1;
+  q0.resize(bs.size());
+  q1.resize(bs.size());
+  // Formats whose values are not all float32 take the quantizer's exact scalar path.
+  const bool wide = !qz.fast_path();
+  thread_local std::vector<double> q0d, q1d;
+  if (wide) {
+    q0d.resize(bs.size());
+    q1d.resize(bs.size());
+    for (std::size_t i = 0; i < bs.size(); ++i) {
+      q0d[i] = qz.round(p.edges()[i]).value;
+      q1d[i] = qz.round(p.mids()[i]).value;
+    }
+  } else {
+    qz.quantize(p.edges(), q0);
+    qz.quantize(p.mids(), q1);
+  }
+  const double maxv = f.max_value();
+  const bool signed_fmt = f.sign == 1;
+  const double range = p.max_abs();
+  thread_local std::vector<double> hp, hq;
+  if (needs.kl) {
+    hp.assign(kKlBins, 0.0);
+    hq.assign(kKlBins, 0.0);
+  }
+  ErrorSums s;
+  for (std::size_t i = 0; i < bs.size(); ++i) {
+    const Bucket& b = bs[i];
+    if (is_nan_bucket(b)) continue;
+    const double c = p.edges()[i];
+    const double u = b.ulp();
+    const bool clipped = b.negative() && !signed_fmt;
+    s.count += static_cast<double>(b.n);
+    if (b.n0 > 0) {
+      const auto n0 = static_cast<double>(b.n0);
+      double q = clipped ? 0.0 : (wide ? q0d[i] : static_cast<double>(q0[i]));
+      s.sum_x2 += n0 * c * c;
+      if (clipped) {
+        if (c != 0) s.neg_clipped += n0;
+      } else if (c > maxv) {
+        s.overflow += n0;
+      }
+      if (sr && !clipped && !(c > maxv) && q != c) {
+        const double lo = q, hi = next_up(f, lo);
+        const double e2 = (c - lo) * (hi - c);
+        s.sse += n0 * e2;
+        s.max_abs = std::max({s.max_abs, c - lo, hi - c});
+        s.sum_xq += n0 * c * c;
+        s.sum_q2 += n0 * (c * c + e2);
+        const double p_up = (c - lo) / (hi - lo);
+        if (lo == 0) s.underflow += n0 * (1 - p_up);
+        if (needs.relative) {
+          s.rel_sum += n0 * 2 * e2 / ((hi - lo) * c);
+          s.rel_count += n0;
+        }
+        if (needs.kl) {
+          hp[static_cast<std::size_t>(kl_bin(c, range))] += n0;
+          hq[static_cast<std::size_t>(kl_bin(lo, range))] += n0 * (1 - p_up);
+          hq[static_cast<std::size_t>(kl_bin(hi, range))] += n0 * p_up;
+        }
+      } else {
+        if (!clipped && c != 0 && q == 0) s.underflow += n0;
+        const double err = q - c;
+        s.sse += n0 * err * err;
+        s.max_abs = std::max(s.max_abs, std::fabs(err));
+        s.sum_xq += n0 * c * q;
+        s.sum_q2 += n0 * q * q;
+        if (needs.relative && c != 0) {
+          s.rel_sum += n0 * std::fabs(err) / c;
+          s.rel_count += n0;
+        }
+        if (needs.kl) {
+          hp[static_cast<std::size_t>(kl_bin(c, range))] += n0;
+          hq[static_cast<std::size_t>(kl_bin(std::fabs(q), range))] += n0;
+        }
+      }
+    }
+    const std::uint64_t n1i = b.n - b.n0;
+    if (n1i == 0) continue;
+    const auto n1 = static_cast<double>(n1i);
+    const double mid = p.mids()[i];
+    const double x2 = n1 * c * c + 2.0 * c * u * static_cast<double>(b.s1) + u * u * static_cast<double>(b.s2);
+    const double sumx = n1 * c + u * static_cast<double>(b.s1);
+    const double xlo = c + b.lmin * u, xhi = c + b.lmax * u;
+    // H = sum 1/x over the interior, kept centred (see bucket_stats.cpp).
+    const double h_c = c == 0 ? b.r : 0.0;
+    s.sum_x2 += x2;
+    if (needs.relative) s.rel_count += n1;
+    double q = clipped ? 0.0 : (wide ? q1d[i] : static_cast<double>(q1[i]));
+    if (clipped) s.neg_clipped += n1;
+    else if (mid > maxv) s.overflow += n1;
+    if (sr && !clipped && !(mid > maxv)) {
+      const double lo = q, hi = next_up(f, lo);
+      const double e = interior_sr_sse(b, c, lo, hi, u);
+      s.sse += e;
+      s.max_abs = std::max({s.max_abs, xhi - lo, hi - xlo});
+      s.sum_xq += x2;
+      s.sum_q2 += x2 + e;
+      const double down = (n1 * hi - sumx) / (hi - lo);  // expected count rounded to lo
+      if (lo == 0) s.underflow += down;
+      if (needs.relative) {
+        const double h = c == 0 ? h_c : n1 / c - b.r;
+        s.rel_sum += 2.0 / (hi - lo) * (-sumx + n1 * (lo + hi) - lo * hi * h);  // approximate
+      }
+      if (needs.kl) {
+        hp[static_cast<std::size_t>(kl_bin(mid, range))] += n1;
+        hq[static_cast<std::size_t>(kl_bin(lo, range))] += down;
+        hq[static_cast<std::size_t>(kl_bin(hi, range))] += n1 - down;
+      }
+      continue;
+    }
+    const double d = q - c;
+    s.sse += interior_sse(b, d, u);
+    s.max_abs = std::max({s.max_abs, std::fabs(q - xlo), std::fabs(q - xhi)});
+    if (!clipped && q == 0) s.underflow += n1;
+    s.sum_xq += q * sumx;
+    s.sum_q2 += n1 * q * q;
+    if (needs.relative) {
+      // sum |q - x| / x = |q H - n1|; with H = n1/c - r this is |n1 D / c - q r| (no cancellation).
+      s.rel_sum += c == 0 ? std::fabs(q * h_c - n1) : std::fabs(n1 * d / c - q * b.r);
+    }
+    if (needs.kl) {
+      hp[static_cast<std::size_t>(kl_bin(mid, range))] += n1;
+      hq[static_cast<std::size_t>(kl_bin(std::fabs(q), range))] += n1;
+    }
+  }
+  if (needs.kl) s.kl = kl_from_histograms(hp, hq);
+  return s;
+}
+
+}  // namespace ffp8::explore

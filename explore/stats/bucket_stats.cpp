@@ -1,0 +1,294 @@
+// The one-pass statistics: a branch-light hot loop into per-thread dense tables, compacted into
+// sorted occupied buckets. Everything stays integer until scoring, so merging is exact.
+#include "explore/stats/bucket_stats.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <omp.h>
+
+namespace ffp8::explore {
+
+double Bucket::edge() const { return static_cast<double>(std::bit_cast<float>(magnitude_bits(0))); }
+
+double Bucket::ulp() const {
+  const int e = static_cast<int>(exponent_field());
+  return std::ldexp(1.0, (e == 0 ? 1 : e) - 150);
+}
+
+Bucket& Bucket::operator+=(const Bucket& o) {
+  lmin = std::min(lmin, o.lmin);
+  lmax = std::max(lmax, o.lmax);
+  n += o.n;
+  n0 += o.n0;
+  s1 += o.s1;
+  s2 += o.s2;
+  r += o.r;
+  return *this;
+}
+
+std::uint64_t BucketStats::nan_count() const {
+  std::uint64_t nans = 0;
+  for (const Bucket& b : buckets_)
+    if (b.exponent_field() == 255) nans += (b.key & 0xffu) == 0 ? b.n - b.n0 : b.n;
+  return nans;
+}
+
+namespace {
+/// Largest magnitude in a bucket (its edge when only edge values are present).
+double bucket_max(const Bucket& b) {
+  const std::uint32_t low = b.lmax;
+  return static_cast<double>(std::bit_cast<float>(b.magnitude_bits(low)));
+}
+bool is_nan_bucket(const Bucket& b) {
+  return b.exponent_field() == 255 && !((b.key & 0xffu) == 0 && b.n == b.n0);
+}
+}  // namespace
+
+double BucketStats::max_abs() const {
+  double a = 0.0;
+  for (const Bucket& b : buckets_)
+    if (!is_nan_bucket(b)) a = std::max(a, bucket_max(b));
+  return a;
+}
+
+double BucketStats::max_positive() const {
+  double a = 0.0;
+  for (const Bucket& b : buckets_)
+    if (!b.negative() && !is_nan_bucket(b)) a = std::max(a, bucket_max(b));
+  return a;
+}
+
+double BucketStats::min() const {
+  double m = 0.0;
+  bool any = false;
+  for (const Bucket& b : buckets_) {
+    if (is_nan_bucket(b)) continue;
+    const double v = b.negative() ? -bucket_max(b) : (b.n0 ? b.edge() : b.edge() + b.lmin * b.ulp());
+    m = any ? std::min(m, v) : v;
+    any = true;
+  }
+  return m;
+}
+
+double BucketStats::abs_percentile(double p, bool positive_only) const {
+  // Order buckets by magnitude (key without the sign), skipping NaNs (and negatives if asked).
+  std::vector<const Bucket*> order;
+  std::uint64_t total = 0;
+  for (const Bucket& b : buckets_) {
+    if (is_nan_bucket(b) || (positive_only && b.negative())) continue;
+    order.push_back(&b);
+    total += b.n;
+  }
+  if (total == 0) return 0.0;
+  std::stable_sort(order.begin(), order.end(),
+                   [](const Bucket* a, const Bucket* b) { return (a->key & 0xffffu) < (b->key & 0xffffu); });
+  const double want = std::ceil(p / 100.0 * static_cast<double>(total));
+  const std::uint64_t rank = static_cast<std::uint64_t>(std::clamp(want, 1.0, static_cast<double>(total)));
+  std::uint64_t seen = 0;
+  // Edge values (L == 0) of all buckets with one magnitude key come before the interior ones.
+  for (std::size_t i = 0; i < order.size();) {
+    std::size_t j = i;
+    std::uint64_t edge_n = 0, all_n = 0;
+    double top = 0.0;
+    while (j < order.size() && (order[j]->key & 0xffffu) == (order[i]->key & 0xffffu)) {
+      edge_n += order[j]->n0;
+      all_n += order[j]->n;
+      top = std::max(top, bucket_max(*order[j]));
+      ++j;
+    }
+    if (seen + edge_n >= rank) return order[i]->edge();
+    if (seen + all_n >= rank) return top;
+    seen += all_n;
+    i = j;
+  }
+  return max_abs();
+}
+
+void BucketStats::merge(const std::vector<Bucket>& sorted) {
+  std::vector<Bucket> out;
+  out.reserve(buckets_.size() + sorted.size());
+  auto a = buckets_.begin();
+  auto b = sorted.begin();
+  while (a != buckets_.end() || b != sorted.end()) {
+    if (b == sorted.end() || (a != buckets_.end() && a->key < b->key)) {
+      out.push_back(*a++);
+    } else if (a == buckets_.end() || b->key < a->key) {
+      out.push_back(*b++);
+    } else {
+      Bucket m = *a++;
+      m += *b++;
+      out.push_back(m);
+    }
+  }
+  for (const Bucket& x : sorted) count_ += x.n;
+  buckets_ = std::move(out);
+}
+
+void BucketStats::merge(const BucketStats& o) {
+  merge(o.buckets_);
+  reciprocals_ = reciprocals_ && o.reciprocals_;
+}
+
+// ---- Collector ----
+
+namespace {
+/// Dense per-thread entry: 32 bytes, so one cache line holds two keys.
+struct Entry {
+  std::uint32_t n;
+  std::uint32_t n0;
+  std::uint64_t s1;
+  std::uint64_t s2;
+  std::uint16_t lmin;
+  std::uint16_t lmax;
+  std::uint32_t pad;
+};
+static_assert(sizeof(Entry) == 32);
+constexpr std::uint64_t kFlushEvery = std::uint64_t{1} << 31;  // keeps n < 2^32, s2 < 2^62
+constexpr std::size_t kSmall = 1 << 16;                        // below: one thread, touched list
+}  // namespace
+
+struct Collector::Table {
+  std::vector<Entry> e;
+  std::vector<double> r;              // reciprocal sums, only with reciprocals
+  std::vector<std::uint32_t> touched; // keys first hit in small adds
+  bool scan_all = false;              // a large add happened: flush scans every key
+  Table(bool recip) : e(kKeyCount), r(recip ? kKeyCount : 0) {
+    for (Entry& x : e) x = Entry{0, 0, 0, 0, 0xffff, 0, 0};
+  }
+};
+
+Collector::Collector(int threads, bool reciprocals)
+    : threads_(threads > 0 ? threads : omp_get_max_threads()), reciprocals_(reciprocals) {
+  stats_.set_reciprocals(reciprocals_);
+}
+
+Collector::~Collector() {
+  for (Table* t : tables_) delete t;
+}
+
+namespace {
+
+template <bool Recip, bool Track>
+void accumulate(const float* v, std::size_t len, Entry* e, double* r, std::vector<std::uint32_t>* touched) {
+  for (std::size_t i = 0; i < len; ++i) {
+    const std::uint32_t u = std::bit_cast<std::uint32_t>(v[i]);
+    const std::uint32_t k = u >> kLowBits;
+    const std::uint32_t low = u & ((1u << kLowBits) - 1u);
+    Entry& x = e[k];
+    if constexpr (Track) {
+      if (x.n == 0) touched->push_back(k);
+    }
+    x.n += 1;
+    x.n0 += low == 0;
+    x.s1 += low;
+    x.s2 += static_cast<std::uint64_t>(low) * low;
+    x.lmin = static_cast<std::uint16_t>(std::min<std::uint32_t>(x.lmin, low == 0 ? 0xffffu : low));
+    x.lmax = static_cast<std::uint16_t>(std::max<std::uint32_t>(x.lmax, low));
+    if constexpr (Recip) {
+      const std::uint32_t ef = (u >> 23) & 0xffu;
+      if (low != 0 && ef != 255) {
+        const double a = std::fabs(static_cast<double>(v[i]));
+        const double c = static_cast<double>(std::bit_cast<float>((u & 0x7fffffffu) & ~((1u << kLowBits) - 1u)));
+        // Centred at 1/c so that qm*H - n does not cancel (see score_stats.cpp); c == 0
+        // (the lowest float32-subnormal bucket) keeps the plain sum of 1/|x|.
+        r[k] += c == 0.0 ? 1.0 / a : (a - c) / (c * a);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void Collector::add(std::span<const float> values) {
+  if (values.empty()) return;
+  if (tables_.empty()) {
+    tables_.resize(static_cast<std::size_t>(threads_), nullptr);
+  }
+  if (pending_ + values.size() > kFlushEvery) flush();
+  pending_ += values.size();
+  const bool small = values.size() < kSmall || threads_ == 1;
+  if (small) {
+    if (!tables_[0]) tables_[0] = new Table(reciprocals_);
+    Table& t = *tables_[0];
+    const bool track = !t.scan_all && values.size() < kSmall;
+    if (!track) t.scan_all = true;
+    if (track) {
+      if (reciprocals_) accumulate<true, true>(values.data(), values.size(), t.e.data(), t.r.data(), &t.touched);
+      else accumulate<false, true>(values.data(), values.size(), t.e.data(), nullptr, &t.touched);
+    } else {
+      if (reciprocals_) accumulate<true, false>(values.data(), values.size(), t.e.data(), t.r.data(), nullptr);
+      else accumulate<false, false>(values.data(), values.size(), t.e.data(), nullptr, nullptr);
+    }
+    return;
+  }
+  const std::size_t len = values.size();
+#pragma omp parallel num_threads(threads_)
+  {
+    const int id = omp_get_thread_num();
+    const int nt = omp_get_num_threads();
+    if (!tables_[static_cast<std::size_t>(id)]) {
+      Table* fresh = new Table(reciprocals_);
+      tables_[static_cast<std::size_t>(id)] = fresh;
+    }
+    Table& t = *tables_[static_cast<std::size_t>(id)];
+    t.scan_all = true;
+    const std::size_t lo = len * static_cast<std::size_t>(id) / static_cast<std::size_t>(nt);
+    const std::size_t hi = len * static_cast<std::size_t>(id + 1) / static_cast<std::size_t>(nt);
+    if (reciprocals_) accumulate<true, false>(values.data() + lo, hi - lo, t.e.data(), t.r.data(), nullptr);
+    else accumulate<false, false>(values.data() + lo, hi - lo, t.e.data(), nullptr, nullptr);
+  }
+}
+
+void Collector::flush() {
+  for (Table* t : tables_) {
+    if (!t) continue;
+    std::vector<Bucket> sorted;
+    auto take = [&](std::uint32_t k) {
+      Entry& x = t->e[k];
+      if (x.n == 0) return;
+      Bucket b;
+      b.key = k;
+      b.n = x.n;
+      b.n0 = x.n0;
+      b.s1 = x.s1;
+      b.s2 = x.s2;
+      b.lmin = x.lmin;
+      b.lmax = x.lmax;
+      if (!t->r.empty()) {
+        b.r = t->r[k];
+        t->r[k] = 0.0;
+      }
+      sorted.push_back(b);
+      x = Entry{0, 0, 0, 0, 0xffff, 0, 0};
+    };
+    if (t->scan_all) {
+      for (std::uint32_t k = 0; k < kKeyCount; ++k) take(k);
+    } else {
+      std::sort(t->touched.begin(), t->touched.end());
+      for (std::uint32_t k : t->touched) take(k);
+    }
+    t->touched.clear();
+    t->scan_all = false;
+    stats_.merge(sorted);
+  }
+  pending_ = 0;
+}
+
+BucketStats Collector::finish() {
+  flush();
+  BucketStats out = std::move(stats_);
+  stats_ = BucketStats{};
+  stats_.set_reciprocals(reciprocals_);
+  return out;
+}
+
+BucketStats collect(std::span<const float> values, int threads, bool reciprocals) {
+  Collector c(threads, reciprocals);
+  c.add(values);
+  return c.finish();
+}
+
+}  // namespace ffp8::explore

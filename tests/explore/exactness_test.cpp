@@ -1,0 +1,104 @@
+// The statistics path against quantize-then-measure (the Quantizer's direct path, float64) on
+// tensors built to be hard: every point must agree to 1e-9 relative.
+#include <cmath>
+#include <gtest/gtest.h>
+#include <vector>
+
+#include "core/errors.hpp"
+#include "explore/metrics/score.hpp"
+#include "explore/stats/bucket_stats.hpp"
+#include "hard_tensors.hpp"
+
+using namespace ffp8;
+using namespace ffp8::explore;
+
+namespace {
+
+bool close(double a, double b, double tol = 1e-9) {
+  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
+  if (std::isinf(a) || std::isinf(b)) return a == b;
+  return std::fabs(a - b) <= tol * std::max(std::fabs(a), std::fabs(b));
+}
+
+ErrorSums direct(std::span<const float> x, const Format& f, const QuantOptions& o, const ScoreNeeds& needs,
+                 double range) {
+  DirectScorer d(f, o, needs, range);
+  // Uneven chunks: the direct path must not depend on how the tensor is split.
+  std::size_t at = 0, step = 1000;
+  while (at < x.size()) {
+    const std::size_t len = std::min(step, x.size() - at);
+    d.add(x.subspan(at, len), at);
+    at += len;
+    step = step * 3 / 2;
+  }
+  return d.finish();
+}
+
+std::vector<Format> hard_formats() {
+  std::vector<Format> out;
+  for (int sign : {0, 1})
+    for (int e = 1; e + sign <= 8; ++e)
+      for (int b = -12; b <= 30; b += 3) out.push_back(Format::make(sign, e, 8 - sign - e, b));
+  // Specials and no-subnormal variants, narrow and odd widths, values beyond float32.
+  for (Specials sp : {Specials::Ieee, Specials::Fn, Specials::Fnuz})
+    for (int e : {2, 4, 5})
+      for (int b : {-3, 7, 15})
+        for (bool sub : {true, false}) {
+          Format f{1, e, 7 - e, b, sp, sub};
+          try {
+            f.validate();
+            out.push_back(f);
+          } catch (const FormatError&) {
+          }
+        }
+  for (int b : {-3, 8}) out.push_back(Format::make(0, 5, 3, b, Specials::None, false));
+  out.push_back(Format::make(1, 3, 1, 2));   // width 5
+  out.push_back(Format::make(1, 5, 0, 15));  // m = 0: ties to even exponent
+  out.push_back(Format::make(0, 7, 0, 60));
+  out.push_back(Format::make(1, 5, 2, -110));  // values beyond float32: scalar path
+  out.push_back(Format::make(1, 4, 3, 140));   // range among float32 subnormals: direct fallback
+  out.push_back(Format::make(1, 8, 7, 127));   // bfloat16-like: man = 7, widest exponent
+  return out;
+}
+
+}  // namespace
+
+TEST(Exactness, EveryPointOfHardSweepAgreesWithDirectPath) {
+  const std::vector<float> x = test::hard_tensor();
+  const BucketStats st = collect(x, 2, true);
+  ASSERT_EQ(st.count(), x.size());
+  const PreparedStats prep(st);
+  const ScoreNeeds needs{false, true};
+  int points = 0, by_stats = 0, disagreements = 0;
+  for (const Format& f : hard_formats()) {
+    for (Rounding r : {Rounding::Rne, Rounding::Rna, Rounding::Rtz}) {
+      QuantOptions o;
+      o.rounding = r;
+      ++points;
+      const auto s = score_stats(prep, f, o, needs);
+      if (!s) {
+        EXPECT_TRUE(f.man > 7 || f.bias >= 100) << f.name() << " fell back unexpectedly";
+        continue;
+      }
+      ++by_stats;
+      const ErrorSums d = direct(x, f, o, needs, prep.max_abs());
+      const std::string what = f.name() + " " + std::string(to_string(r));
+      bool ok = close(s->sse, d.sse) && close(s->max_abs, d.max_abs) && close(s->sum_x2, d.sum_x2, 1e-12) &&
+                close(s->sum_xq, d.sum_xq) && close(s->sum_q2, d.sum_q2) && s->count == d.count &&
+                s->overflow == d.overflow && s->underflow == d.underflow && s->neg_clipped == d.neg_clipped &&
+                close(s->rel_sum, d.rel_sum) && s->rel_count == d.rel_count;
+      if (!ok) {
+        ++disagreements;
+        ADD_FAILURE() << what << ": sse " << s->sse << " vs " << d.sse << ", max " << s->max_abs << " vs "
+                      << d.max_abs << ", ovf " << s->overflow << " vs " << d.overflow << ", unf " << s->underflow
+                      << " vs " << d.underflow << ", neg " << s->neg_clipped << " vs " << d.neg_clipped << ", rel "
+                      << s->rel_sum << " vs " << d.rel_sum << ", xq " << s->sum_xq << " vs " << d.sum_xq;
+      }
+    }
+  }
+  RecordProperty("points", points);
+  RecordProperty("by_stats", by_stats);
+  std::printf("exactness: %d points, %d scored by statistics, %d disagreements\n", points, by_stats, disagreements);
+  EXPECT_EQ(disagreements, 0);
+  EXPECT_GT(by_stats, points * 9 / 10);
+}
