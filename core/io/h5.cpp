@@ -30,6 +30,11 @@ const char* to_string(DType t) {
   return "other";
 }
 
+std::string dtype_name(DType t, std::size_t elem_bytes) {
+  if ((t == DType::Int || t == DType::UInt) && elem_bytes > 0) return fmt::format("{}{}", to_string(t), 8 * elem_bytes);
+  return to_string(t);
+}
+
 std::uint64_t DatasetInfo::size() const {
   std::uint64_t n = 1;
   for (auto d : shape) n *= d;
@@ -177,6 +182,7 @@ detail::Dataset File::Impl::open_dataset(const std::string& object) const {
   ds.info.shape.assign(ds.dims.begin(), ds.dims.end());
   Handle type = own(H5Dget_type(id.get()), fmt::format("cannot read the type of dataset '{}' in '{}'", obj, path));
   ds.info.dtype = detail::classify(type.get());
+  ds.info.elem_bytes = H5Tget_size(type.get());
   ds.id = std::move(id);
   return ds;
 }
@@ -338,6 +344,12 @@ void File::create_dataset(const std::string& dataset, const std::vector<std::uin
     throw IoError(fmt::format("cannot create dataset '{}' in '{}': it already exists", obj, f.path));
   }
   const std::string what = fmt::format("cannot create dataset '{}' in '{}'", obj, f.path);
+  for (std::size_t pos = obj.find('/', 1); pos != std::string::npos; pos = obj.find('/', pos + 1)) {
+    const std::string parent = obj.substr(0, pos);
+    if (f.exists(parent) && H5Iget_type(f.open_object(parent).get()) != H5I_GROUP) {
+      throw IoError(fmt::format("{}: '{}' is a dataset, not a group", what, parent));
+    }
+  }
   Handle ftype;
   switch (type) {
     case DType::Float16: ftype = half_type(); break;

@@ -17,12 +17,15 @@ enum class DType : std::uint8_t { Float16, Float32, Float64, Int, UInt, Other };
 
 /// Name of a DType ("float16", "float32", "float64", "int", "uint", "other").
 const char* to_string(DType t);
+/// Name with the width for integers: "int64", "uint8"; to_string(dtype) otherwise.
+std::string dtype_name(DType t, std::size_t elem_bytes);
 
 /// Shape and type of one dataset.
 struct DatasetInfo {
   std::string path;                   ///< absolute path inside the file, e.g. "/weights/conv1"
   std::vector<std::uint64_t> shape;   ///< dims, row-major; empty for a scalar
   DType dtype = DType::Other;
+  std::size_t elem_bytes = 0;         ///< bytes per element in the file (e.g. 8 for int64)
   std::uint64_t size() const;         ///< number of elements (1 for a scalar)
 };
 

@@ -348,6 +348,10 @@ TEST_F(H5Test, IntegerDatasets) {
   EXPECT_EQ(f.read_ints("/u16"), (std::vector<std::int64_t>{65535, 1}));
   EXPECT_EQ(f.info("/labels").dtype, DType::Int);
   EXPECT_EQ(f.info("/img").dtype, DType::UInt);
+  EXPECT_EQ(f.info("/labels").elem_bytes, 8u);
+  EXPECT_EQ(dtype_name(DType::Int, f.info("/labels").elem_bytes), "int64");
+  EXPECT_EQ(dtype_name(DType::UInt, f.info("/u16").elem_bytes), "uint16");
+  EXPECT_EQ(dtype_name(DType::Float16, 2), "float16");
   f.create_dataset("/w", {1}, DType::Float32);
   EXPECT_EQ(io_error([&] { f.read_ints("/w"); }),
             "dataset '/w' in '" + path("i.h5") + "' has float32 type; expected an integer type");
@@ -423,7 +427,8 @@ TEST_F(H5Test, NothingIsPrintedOnErrors) {
   File f = File::create(path("q.h5"));
   f.create_dataset("/a", {1}, DType::Float32);
   EXPECT_FALSE(f.exists("/a/b/c"));
-  EXPECT_THROW(f.create_dataset("/a/b", {1}, DType::Float32), IoError);  // parent is a dataset
+  EXPECT_EQ(io_error([&] { f.create_dataset("/a/b", {1}, DType::Float32); }),
+            "cannot create dataset '/a/b' in '" + path("q.h5") + "': '/a' is a dataset, not a group");
   EXPECT_THROW(f.set_attr("/nope", "x", 1.0), IoError);
   EXPECT_EQ(::testing::internal::GetCapturedStdout(), "");
   EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
