@@ -37,7 +37,7 @@ class VggSmall(nn.Module):
         def c(cin, cout):
             return [nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU(inplace=True)]
         self.features = nn.Sequential(
-            *c(IN_CHANNELS, 16), *c(16, 16), nn.MaxPool2d(2),          # 14x14
+            *c(IN_CHANNELS, 16), nn.MaxPool2d(2),                      # 14x14
             *c(16, 32), *c(32, 32), nn.MaxPool2d(2),                   # 7x7
             *c(32, 64), nn.MaxPool2d(2, ceil_mode=True),               # 4x4
         )
@@ -78,16 +78,15 @@ class BasicBlock(nn.Module):
 class ResNetSmall(nn.Module):
     def __init__(self, num_classes=NUM_CLASSES):
         super().__init__()
-        self.stem = _conv_bn(IN_CHANNELS, 16)
-        self.layer1 = BasicBlock(16, 16, 1)      # 28x28
-        self.layer2 = BasicBlock(16, 32, 2)      # 14x14
-        self.layer3 = BasicBlock(32, 64, 2)      # 7x7
-        self.layer4 = BasicBlock(64, 64, 1)
+        self.stem = _conv_bn(IN_CHANNELS, 24, 3, 2)   # 14x14
+        self.layer1 = BasicBlock(24, 24, 1)
+        self.layer2 = BasicBlock(24, 48, 2)           # 7x7, 1x1 conv downsample on the shortcut
+        self.layer3 = BasicBlock(48, 64, 1)
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(64, num_classes)
 
     def forward(self, x):
-        x = self.layer4(self.layer3(self.layer2(self.layer1(self.stem(x)))))
+        x = self.layer3(self.layer2(self.layer1(self.stem(x))))
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
@@ -119,16 +118,16 @@ class MobileNetSmall(nn.Module):
     def __init__(self, num_classes=NUM_CLASSES):
         super().__init__()
         cfg = [  # expand, cout, repeats, first stride
-            (1, 16, 1, 1), (4, 24, 2, 1), (4, 32, 2, 2), (4, 64, 2, 1)]
+            (1, 16, 1, 1), (3, 24, 2, 1), (3, 32, 2, 2), (3, 48, 2, 1)]
         layers = [_conv_bn(IN_CHANNELS, 16, 3, 2, act=nn.ReLU6)]   # 28 -> 14 -> 7
         cin = 16
         for t, c, n, s in cfg:
             for i in range(n):
                 layers.append(InvertedResidual(cin, c, s if i == 0 else 1, t))
                 cin = c
-        layers.append(_conv_bn(cin, 128, 1, act=nn.ReLU6))
+        layers.append(_conv_bn(cin, 96, 1, act=nn.ReLU6))
         self.features = nn.Sequential(*layers)
-        self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(128, num_classes))
+        self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(96, num_classes))
 
     def forward(self, x):
         x = self.features(x)

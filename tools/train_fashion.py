@@ -24,7 +24,7 @@ sys.path.insert(0, HERE)
 import convert_data  # noqa: E402
 import ffp8_models  # noqa: E402
 
-EPOCHS = {"vgg_small": 10, "resnet_small": 8, "mobilenet_small": 10, "densenet_small": 8, "inception_small": 8}
+EPOCHS = {"vgg_small": 4, "resnet_small": 4, "mobilenet_small": 4, "densenet_small": 4, "inception_small": 4}
 
 
 def load_split(split):
@@ -95,6 +95,13 @@ def export(name, workdir, data_file):
     return out
 
 
+def data_file(workdir):
+    path = os.path.join(workdir, "fashion-test.h5")
+    if not os.path.exists(path):
+        convert_data.convert_fashion(path, "test")
+    return path
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description="Train the Fashion-MNIST zoo.")
     p.add_argument("--models", default=",".join(ffp8_models.ZOO))
@@ -128,12 +135,11 @@ def main(argv=None):
             with open(os.path.join(a.workdir, f"{n}.json"), "w") as f:
                 json.dump(info, f, indent=1)
             log(json.dumps(info))
-    if a.export or a.export_only:
-        data_file = os.path.join(a.workdir, "fashion-test.h5")
-        if not os.path.exists(data_file):
-            convert_data.convert_fashion(data_file, "test")
+            if a.export:
+                log(f"exported {export(n, a.workdir, data_file(a.workdir))}")
+    if a.export_only:
         for n in names:
-            log(f"exported {export(n, a.workdir, data_file)}")
+            log(f"exported {export(n, a.workdir, data_file(a.workdir))}")
     return 0
 
 
