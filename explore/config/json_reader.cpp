@@ -1,0 +1,129 @@
+#include "explore/config/json_reader.hpp"
+
+#include <cmath>
+#include <fmt/format.h>
+
+#include "core/errors.hpp"
+
+namespace ffp8::explore {
+
+namespace {
+std::string escape_key(std::string_view k) {
+  // RFC 6901: '~' -> "~0", '/' -> "~1".
+  std::string out;
+  for (char c : k) {
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out += c;
+  }
+  return out;
+}
+const char* type_word(const nlohmann::json& j) {
+  if (j.is_null()) return "null";
+  if (j.is_boolean()) return "a boolean";
+  if (j.is_number_integer() || j.is_number_unsigned()) return "an integer";
+  if (j.is_number()) return "a number";
+  if (j.is_string()) return "a string";
+  if (j.is_array()) return "a list";
+  return "an object";
+}
+}  // namespace
+
+std::string describe(const nlohmann::json& j) {
+  std::string s = j.dump();
+  if (s.size() > 60) s = s.substr(0, 57) + "...";
+  return s;
+}
+
+void JsonNode::fail(std::string_view message) const {
+  throw ConfigError(fmt::format("{}: {}", path_.empty() ? "/" : path_, message));
+}
+
+void JsonNode::expect_object(std::initializer_list<std::string_view> allowed) const {
+  if (!j_->is_object()) fail(fmt::format("expected an object, got {}", describe(*j_)));
+  for (const auto& [k, v] : j_->items()) {
+    bool ok = false;
+    for (std::string_view a : allowed) ok = ok || a == k;
+    if (!ok) {
+      std::string list;
+      for (std::string_view a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      throw ConfigError(fmt::format("{}/{}: unknown key \"{}\" (allowed here: {})", path_, escape_key(k), k, list));
+    }
+  }
+}
+
+void JsonNode::require(std::string_view key) const {
+  if (!has(key)) fail(fmt::format("missing key \"{}\"", key));
+}
+
+JsonNode JsonNode::at(std::string_view key) const {
+  require(key);
+  return JsonNode(j_->at(std::string(key)), path_ + "/" + escape_key(key));
+}
+
+JsonNode JsonNode::at(std::size_t i) const { return JsonNode(j_->at(i), fmt::format("{}/{}", path_, i)); }
+
+std::int64_t JsonNode::as_int(std::int64_t lo, std::int64_t hi) const {
+  std::int64_t v = 0;
+  if (j_->is_number_integer() || j_->is_number_unsigned()) {
+    v = j_->get<std::int64_t>();
+  } else if (j_->is_number_float() && std::floor(j_->get<double>()) == j_->get<double>() &&
+             std::fabs(j_->get<double>()) < 9e15) {
+    v = static_cast<std::int64_t>(j_->get<double>());
+  } else {
+    fail(fmt::format("expected an integer, got {}", describe(*j_)));
+  }
+  if (v < lo || v > hi) fail(fmt::format("{} is out of range [{}, {}]", v, lo, hi));
+  return v;
+}
+
+double JsonNode::as_double() const {
+  if (!j_->is_number()) fail(fmt::format("expected a number, got {}", describe(*j_)));
+  return j_->get<double>();
+}
+
+bool JsonNode::as_bool() const {
+  if (!j_->is_boolean()) fail(fmt::format("expected true or false, got {}", describe(*j_)));
+  return j_->get<bool>();
+}
+
+std::string JsonNode::as_string() const {
+  if (!j_->is_string()) fail(fmt::format("expected a string, got {} ({})", describe(*j_), type_word(*j_)));
+  return j_->get<std::string>();
+}
+
+std::string JsonNode::as_choice(std::initializer_list<std::string_view> allowed) const {
+  const std::string s = as_string();
+  std::string list;
+  for (std::string_view a : allowed) {
+    if (a == s) return s;
+    list += (list.empty() ? "" : ", ") + std::string(a);
+  }
+  fail(fmt::format("\"{}\" is not one of {}", s, list));
+}
+
+std::vector<std::int64_t> JsonNode::as_int_list(std::int64_t lo, std::int64_t hi) const {
+  std::vector<std::int64_t> out;
+  if (!j_->is_array()) return {as_int(lo, hi)};
+  if (j_->empty()) fail("expected a non-empty list");
+  for (std::size_t i = 0; i < j_->size(); ++i) out.push_back(at(i).as_int(lo, hi));
+  return out;
+}
+
+std::vector<std::string> JsonNode::as_string_list() const {
+  if (!j_->is_array()) return {as_string()};
+  if (j_->empty()) fail("expected a non-empty list");
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < j_->size(); ++i) out.push_back(at(i).as_string());
+  return out;
+}
+
+std::vector<bool> JsonNode::as_bool_list() const {
+  if (!j_->is_array()) return {as_bool()};
+  if (j_->empty()) fail("expected a non-empty list");
+  std::vector<bool> out;
+  for (std::size_t i = 0; i < j_->size(); ++i) out.push_back(at(i).as_bool());
+  return out;
+}
+
+}  // namespace ffp8::explore

@@ -1,0 +1,103 @@
+#include "explore/space/space.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+
+#include "core/errors.hpp"
+
+namespace ffp8::explore {
+
+std::string Layout::name() const {
+  std::string s = fmt::format("s{}e{}m{}", sign, exp, man);
+  if (specials != Specials::None) s += fmt::format("-{}", to_string(specials));
+  if (!subnormals) s += "-nosub";
+  return s;
+}
+
+std::vector<Layout> expand_layouts(const SpaceConfig& space, SkipCounts& skipped) {
+  std::vector<Layout> out;
+  // Either man = width - sign - exp for each width, or man swept directly.
+  const bool by_man = !space.man.empty();
+  const std::vector<int>& outer = by_man ? space.man : space.width;
+  for (int w : outer)
+    for (int s : space.sign)
+      for (int e : space.exp)
+        for (Specials sp : space.specials)
+          for (bool sub : space.subnormals) {
+            const int m = by_man ? w : w - s - e;
+            if (m < 0) {
+              ++skipped.man_negative;
+              continue;
+            }
+            if (m < space.man_min || m > space.man_max) {
+              ++skipped.constraint;
+              continue;
+            }
+            const Layout l{s, e, m, sp, sub};
+            try {
+              l.with_bias((1 << (e - 1)) - 1).validate();
+            } catch (const FormatError&) {
+              ++skipped.invalid;
+              continue;
+            }
+            if (std::find_if(out.begin(), out.end(), [&](const Layout& o) { return o.name() == l.name(); }) == out.end())
+              out.push_back(l);
+          }
+  return out;
+}
+
+int fit_bias(const Layout& layout, double a) {
+  constexpr int kLo = -1000, kHi = 1000;
+  if (!(a > 0)) return (1 << (layout.exp - 1)) - 1;
+  if (!std::isfinite(a)) return kLo;
+  // max(V) halves with each step of the bias: start from the closed form, then make it exact.
+  const double m0 = layout.with_bias(0).max_value();
+  int b = static_cast<int>(std::clamp(std::floor(std::log2(m0 / a)), double{kLo}, double{kHi}));
+  auto maxv = [&](int bias) { return std::ldexp(m0, -bias); };
+  while (b < kHi && maxv(b + 1) >= a) ++b;
+  while (b > kLo && maxv(b) < a) --b;
+  return b;
+}
+
+std::vector<BiasChoice> biases_for(const Layout& layout, const BiasSpec& spec, const BucketStats& stats) {
+  std::vector<BiasChoice> out;
+  switch (spec.kind) {
+    case BiasSpec::Kind::Range:
+      for (int b = spec.min; b <= spec.max; ++b) out.push_back({b, "range", false});
+      break;
+    case BiasSpec::Kind::List:
+      for (int b : spec.list) out.push_back({b, "list", false});
+      break;
+    case BiasSpec::Kind::Fit:
+      // FORMAT.md: a = max|x|, negatives ignored for unsigned layouts (they clip to 0 anyway).
+      out.push_back({fit_bias(layout, layout.sign == 0 ? stats.max_positive() : stats.max_abs()), "fit", false});
+      break;
+    case BiasSpec::Kind::Percentile:
+      out.push_back({fit_bias(layout, stats.abs_percentile(spec.percentile, layout.sign == 0)),
+                     fmt::format("percentile:{}", spec.percentile), false});
+      break;
+    case BiasSpec::Kind::Argmin:
+      for (int b = spec.min; b <= spec.max; ++b)
+        out.push_back({b, fmt::format("argmin:{}", info(spec.argmin).name), true});
+      break;
+  }
+  return out;
+}
+
+std::optional<Format> make_format(const Layout& layout, int b, const SpaceConfig& space, SkipCounts& skipped) {
+  const Format f = layout.with_bias(b);
+  try {
+    f.validate();
+  } catch (const FormatError&) {
+    ++skipped.invalid;
+    return std::nullopt;
+  }
+  if (!space.exclude.empty() && std::find(space.exclude.begin(), space.exclude.end(), f.name()) != space.exclude.end()) {
+    ++skipped.excluded;
+    return std::nullopt;
+  }
+  return f;
+}
+
+}  // namespace ffp8::explore

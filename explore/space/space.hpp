@@ -1,0 +1,54 @@
+#pragma once
+// The design space: layouts (sign, exp, man, specials, subnormals) from the config's lists,
+// biases per layout (a range, a list, or chosen per tensor by the fit rule of FORMAT.md), and
+// the constraints. Combinations that cannot be a format are skipped and counted, not errors.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/format/format.hpp"
+#include "explore/config/config.hpp"
+#include "explore/stats/bucket_stats.hpp"
+
+namespace ffp8::explore {
+
+/// A format without its bias.
+struct Layout {
+  int sign = 1, exp = 4, man = 3;
+  Specials specials = Specials::None;
+  bool subnormals = true;
+  /// The format with bias `b` (not validated).
+  Format with_bias(int b) const { return Format{sign, exp, man, b, specials, subnormals}; }
+  std::string name() const;  ///< e.g. "s1e4m3" with suffixes
+};
+
+/// Why combinations were skipped (reported in summary.json).
+struct SkipCounts {
+  std::uint64_t man_negative = 0;  ///< width - sign - exp < 0
+  std::uint64_t constraint = 0;    ///< outside man_min..man_max
+  std::uint64_t invalid = 0;       ///< not a valid format (e.g. fnuz without sign, bias out of range)
+  std::uint64_t excluded = 0;      ///< on the exclude list
+  std::uint64_t total() const { return man_negative + constraint + invalid + excluded; }
+};
+
+/// Every valid layout of the space, in config order; skipped ones counted in `skipped`.
+std::vector<Layout> expand_layouts(const SpaceConfig& space, SkipCounts& skipped);
+
+/// The fit bias of FORMAT.md: the largest b whose max(V) >= a (a > 0 finite), clamped to the
+/// valid bias range; a == 0 gives the IEEE bias 2^(exp-1) - 1 (every bias is exact then).
+int fit_bias(const Layout& layout, double a);
+
+/// One bias to evaluate for a layout and how it was chosen.
+struct BiasChoice {
+  int bias = 0;
+  std::string rule;      ///< "range", "list", "fit", "percentile:P", "argmin:METRIC"
+  bool argmin = false;   ///< one of a set from which only the best is kept
+};
+/// The biases the spec asks for, for `layout` on a tensor (group) with statistics `stats`.
+std::vector<BiasChoice> biases_for(const Layout& layout, const BiasSpec& spec, const BucketStats& stats);
+
+/// The validated format of `layout` with bias `b`, or nullopt (counted) if invalid or excluded.
+std::optional<Format> make_format(const Layout& layout, int b, const SpaceConfig& space, SkipCounts& skipped);
+
+}  // namespace ffp8::explore

@@ -1,0 +1,59 @@
+#pragma once
+// Where tensors come from. The sweep sees only TensorSource: a named, shaped float32 tensor it
+// can stream in ranges. HDF5 datasets and in-memory arrays implement it today; activations
+// recorded on the fly through the inference engine's tap (a model file plus calibration data)
+// will be one more implementation, with no change to the sweep.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "explore/config/config.hpp"
+
+namespace ffp8::explore {
+
+/// Receives consecutive values of a range and the global index of their first element.
+using ChunkFn = std::function<void(std::span<const float> values, std::uint64_t first_index)>;
+
+/// One tensor the sweep can read (any number of times, in ranges, with flat memory).
+class TensorSource {
+ public:
+  virtual ~TensorSource() = default;
+  /// Name shown in the `tensor` column (the dataset path, or file:path when ambiguous).
+  virtual const std::string& name() const = 0;
+  virtual const std::string& role() const = 0;
+  virtual const std::vector<std::uint64_t>& shape() const = 0;
+  /// Streams elements [offset, offset + count) in chunks of at most `chunk` elements.
+  virtual void read(std::uint64_t offset, std::uint64_t count, std::size_t chunk, const ChunkFn& fn) const = 0;
+  /// Notes for summary.json (e.g. "float64 data read as float32").
+  virtual std::string note() const { return {}; }
+
+  std::uint64_t size() const;
+  /// Elements per output channel (axis 0); the whole tensor for rank < 2.
+  std::uint64_t channel_size() const;
+  std::uint64_t channels() const;
+};
+
+/// A tensor held in memory (tests, benchmarks, library users).
+class MemorySource : public TensorSource {
+ public:
+  MemorySource(std::string name, std::string role, std::vector<float> values, std::vector<std::uint64_t> shape = {});
+  const std::string& name() const override { return name_; }
+  const std::string& role() const override { return role_; }
+  const std::vector<std::uint64_t>& shape() const override { return shape_; }
+  void read(std::uint64_t offset, std::uint64_t count, std::size_t chunk, const ChunkFn& fn) const override;
+
+ private:
+  std::string name_, role_;
+  std::vector<float> values_;
+  std::vector<std::uint64_t> shape_;
+};
+
+/// Opens every dataset the config's inputs name (glob patterns). Errors are ConfigErrors
+/// naming the JSON path: a missing file (/inputs/0/file), a pattern matching nothing or a
+/// missing or non-float dataset (/inputs/0/tensors/1).
+std::vector<std::unique_ptr<TensorSource>> open_inputs(const SweepConfig& config);
+
+}  // namespace ffp8::explore
