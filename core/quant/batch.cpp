@@ -24,16 +24,21 @@ struct Params {
   float max_value, ovf_value;    // ovf_value: max, +Inf or NaN
   bool nonsat;                   // the threshold rule applies
   bool fnuz;
+  bool has_nan;                  // without a NaN code, NaN inputs get code 0 (and are counted)
 };
 
 constexpr std::uint32_t kAbs = 0x7fffffffu;
 constexpr std::uint32_t kInfBits = 0x7f800000u;
 
-inline float pow2f(std::int32_t e) {
-  // 2^e for e in [-149, 127] as an exact float32 (normal or subnormal) built from bits.
-  const std::uint32_t normal = static_cast<std::uint32_t>(e + 127) << 23;
-  const std::uint32_t sub = 1u << ((e + 149) & 31);
-  return std::bit_cast<float>(e >= -126 ? normal : sub);
+/// Bits of the float32 n * 2^qexp (n < 2^17, exact: the format fits float32), built with
+/// integer operations only (leading-zero count gives n's binade).
+inline std::uint32_t value_bits(std::uint32_t n, std::int32_t qexp) {
+  const std::int32_t lead = 31 - std::countl_zero(n | 1u);  // n in [2^lead, 2^(lead+1))
+  const std::uint32_t normal = (static_cast<std::uint32_t>(qexp + lead + 127) << 23) |
+                               ((n << ((23 - lead) & 31)) & 0x7fffffu);
+  const std::uint32_t sub = n << ((qexp + 149) & 31);  // result below 2^-126: float32 subnormal
+  const std::uint32_t bits = qexp + lead >= -126 ? normal : sub;
+  return n == 0 ? 0u : bits;
 }
 
 /// Rounds |x| (bits a) to n * 2^qexp; returns n and qexp. Identical to Quantizer::round().
@@ -70,9 +75,12 @@ inline void round_mag(std::uint32_t a, const Params& p, std::uint32_t rnd, std::
 }
 
 template <Rounding R, bool Sub, bool Signed>
-QuantCounts values_kernel(const float* in, float* out, std::size_t len, const Params& p,
-                          std::uint32_t key, std::uint32_t idx0) {
-  std::uint64_t nan_c = 0, ovf_c = 0, unf_c = 0, neg_c = 0;
+__attribute__((noinline, noclone)) QuantCounts values_kernel(const float* __restrict in, float* __restrict out, std::size_t len,
+                          const Params p, std::uint32_t key, std::uint32_t idx0) {
+  std::uint32_t nan_c = 0, ovf_c = 0, unf_c = 0, neg_c = 0;  // blocks hold < 2^32 values
+  const std::uint32_t ovf_bits = std::bit_cast<std::uint32_t>(p.ovf_value);
+  const bool nonsat = p.nonsat;
+  const std::uint32_t not_fnuz = p.fnuz ? 0u : 1u;
 #pragma omp simd reduction(+ : nan_c, ovf_c, unf_c, neg_c)
   for (std::size_t i = 0; i < len; ++i) {
     const std::uint32_t u = std::bit_cast<std::uint32_t>(in[i]);
@@ -85,23 +93,23 @@ QuantCounts values_kernel(const float* in, float* out, std::size_t len, const Pa
     bool gap;
     round_mag<R, Sub>(a, p, rnd, n, qexp, gap);
     const bool is_nan = a > kInfBits;
-    const bool over = !is_nan && a > p.max_bits;
-    const bool clipped = !Signed && s && !is_nan && a != 0;
-    float mag = static_cast<float>(n) * pow2f(qexp);
-    const float ovf = p.nonsat && a >= p.thresh_bits ? p.ovf_value : p.max_value;
-    mag = over ? ovf : mag;
-    std::uint32_t bits = std::bit_cast<std::uint32_t>(mag);
+    const bool over = !is_nan & (a > p.max_bits);
+    const bool clipped = !Signed & (s != 0) & !is_nan & (a != 0);
+    // Selects on integer bits only: float selects under && defeat GCC's if-conversion.
+    const std::uint32_t ovf = (nonsat & (a >= p.thresh_bits)) ? ovf_bits : p.max_bits;
+    std::uint32_t bits = over ? ovf : value_bits(n, qexp);
     if constexpr (Signed) {
-      bits |= (p.fnuz && bits == 0) ? 0u : s;
+      // fnuz has no -0 (that code is its NaN). Mask arithmetic: a select here blocks vectorizing.
+      bits |= s & (0u - (static_cast<std::uint32_t>(bits != 0) | not_fnuz));
     } else {
-      bits = clipped || s ? 0u : bits;  // also turns -0 into +0
+      bits &= (s >> 31) - 1u;  // negatives (and -0) become +0; mask arithmetic vectorizes
     }
     bits = is_nan ? u : bits;
     out[i] = std::bit_cast<float>(bits);
     nan_c += is_nan;
     ovf_c += over;
     neg_c += clipped;
-    unf_c += !is_nan && !over && !clipped && a != 0 && n == 0;
+    unf_c += !is_nan & !over & !clipped & (a != 0) & (n == 0);
   }
   QuantCounts c;
   c.count = len;
@@ -113,9 +121,9 @@ QuantCounts values_kernel(const float* in, float* out, std::size_t len, const Pa
 }
 
 template <Rounding R, bool Sub, bool Signed>
-QuantCounts codes_kernel(const float* in, std::uint16_t* out, std::size_t len, const Params& p,
-                         std::uint32_t key, std::uint32_t idx0) {
-  std::uint64_t nan_c = 0, ovf_c = 0, unf_c = 0, neg_c = 0;
+__attribute__((noinline, noclone)) QuantCounts codes_kernel(const float* __restrict in, std::uint16_t* __restrict out, std::size_t len,
+                         const Params p, std::uint32_t key, std::uint32_t idx0) {
+  std::uint32_t nan_c = 0, ovf_c = 0, unf_c = 0, neg_c = 0;
 #pragma omp simd reduction(+ : nan_c, ovf_c, unf_c, neg_c)
   for (std::size_t i = 0; i < len; ++i) {
     const std::uint32_t u = std::bit_cast<std::uint32_t>(in[i]);
@@ -128,22 +136,23 @@ QuantCounts codes_kernel(const float* in, std::uint16_t* out, std::size_t len, c
     bool gap;
     round_mag<R, Sub>(a, p, rnd, n, qexp, gap);
     const bool is_nan = a > kInfBits;
-    const bool over = !is_nan && a > p.max_bits;
-    const bool clipped = !Signed && s && !is_nan && a != 0;
+    const bool over = !is_nan & (a > p.max_bits);
+    const bool clipped = !Signed & (s != 0) & !is_nan & (a != 0);
     std::uint32_t code = gap ? (n << p.m) : ((static_cast<std::uint32_t>(qexp - p.qmin) << p.m) + n);
     code = over ? (p.nonsat && a >= p.thresh_bits ? p.ovf_code : p.max_code) : code;
     if constexpr (Signed) {
       code |= (p.fnuz && code == 0) ? 0u : (s << p.sign_shift);
-      code = is_nan ? (p.fnuz ? p.nan_code : p.nan_code | (s << p.sign_shift)) : code;
+      const std::uint32_t nan_code = p.fnuz || !p.has_nan ? p.nan_code : p.nan_code | (s << p.sign_shift);
+      code = is_nan ? nan_code : code;
     } else {
-      code = clipped || s ? 0u : code;
+      code &= (s & 1u) - 1u;  // negatives (and -0) become 0
       code = is_nan ? p.nan_code : code;
     }
     out[i] = static_cast<std::uint16_t>(code);
     nan_c += is_nan;
     ovf_c += over;
     neg_c += clipped;
-    unf_c += !is_nan && !over && !clipped && a != 0 && n == 0;
+    unf_c += !is_nan & !over & !clipped & (a != 0) & (n == 0);
   }
   QuantCounts c;
   c.count = len;
@@ -206,6 +215,7 @@ Params make_params(const Format& f, const QuantOptions& o, const SpecialCodes& c
   p.nan_code = f.has_nan() ? codes.nan_code : 0u;
   p.sign_shift = static_cast<std::uint32_t>(f.exp + f.man);
   p.fnuz = f.specials == Specials::Fnuz;
+  p.has_nan = f.has_nan();
   return p;
 }
 

@@ -48,7 +48,11 @@ Quantizer::Quantizer(const Format& format, const QuantOptions& options)
   max_ = format_.max_value();
   overflow_threshold_ = max_ + std::ldexp(0.5, format_.top_exponent() - format_.man);
   // The fast path also needs max(V) + ulp/2 (the overflow threshold) to be an exact float32.
-  fast_ = format_.fits_float32() && format_.top_exponent() - format_.man - 1 >= -149 &&
+  // The kernel reads a float32 subnormal input's binade as 2^-126, so the format's normals must
+  // start at or above it (strictly above without subnormals, where the gap below differs).
+  const int emin = 1 - format_.bias;
+  fast_ = format_.fits_float32() && emin >= -126 && (format_.subnormals || emin > -126) &&
+          format_.top_exponent() - format_.man - 1 >= -149 &&
           overflow_threshold_ < static_cast<double>(std::numeric_limits<float>::max());
 }
 
