@@ -9,10 +9,6 @@ namespace ffp8::hwcost {
 
 namespace {
 
-// Widest Kulisch register the generator and model accept; beyond it an exact accumulator is
-// not a sensible PE (e.g. 8-bit exponents need > 1000 bits).
-constexpr int kMaxKulischBits = 1024;
-
 struct Term {
   const char* component;
   Coef coef;
@@ -96,9 +92,9 @@ std::string infeasibility(const PeSpec& s) {
   }
   if (s.accumulator == Accumulator::Kulisch) {
     const PeGeometry g = geometry(s);
-    if (g.kulisch_bits > kMaxKulischBits)
+    if (g.kulisch_bits > s.max_kulisch_bits)
       return fmt::format("an exact (Kulisch) accumulator for these formats needs {} bits (limit {})",
-                         g.kulisch_bits, kMaxKulischBits);
+                         g.kulisch_bits, s.max_kulisch_bits);
   }
   return "";
 }

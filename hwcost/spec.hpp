@@ -48,6 +48,7 @@ struct PeSpec {
   bool flexible = false;   ///< decoders configurable at run time over `flex`
   FlexRange flex;          ///< used only when flexible
   std::uint64_t kulisch_terms = 4096;  ///< K: products a Kulisch register sums without overflow
+  int max_kulisch_bits = 512;  ///< wider exact registers are reported infeasible (e.g. 8-bit exponents)
 
   /// Short label for tables, e.g. "s1e4m3b7-fn x s1e4m3b7-fn fp32 fixed" or "int8".
   std::string label() const;

@@ -43,7 +43,7 @@ std::string expected(const PeSpec& s, const PeGeometry& g, double value) {
     case Accumulator::Kulisch: {
       const double scaled = std::ldexp(value, -kulisch_lsb_exponent(g, s.weight, s.activation));
       EXPECT_EQ(scaled, std::trunc(scaled)) << "product is not a multiple of the Kulisch LSB";
-      return hex_bits(static_cast<__int128>(scaled), g.acc_bits);
+      return hex_bits(static_cast<int128>(scaled), g.acc_bits);
     }
     case Accumulator::Fp32:
       return hex_bits(std::bit_cast<std::uint32_t>(static_cast<float>(value)), 32);
@@ -87,7 +87,7 @@ void check_sums(const PeSpec& s, int sums, int len) {
   const Quantizer q16(Format::parse("s1e5m10b15-ieee"), QuantOptions{});
   int inexact = 0;
   for (int k = 0; k < sums; ++k) {
-    __int128 exact = 0;
+    int128 exact = 0;
     double acc = 0;
     for (int j = 0; j < len; ++j) {
       Vec x{dw(rng), da(rng), j == 0};
@@ -97,7 +97,7 @@ void check_sums(const PeSpec& s, int sums, int len) {
       const double p = product(s, x);
       switch (s.accumulator) {
         case Accumulator::Kulisch:
-          exact += static_cast<__int128>(std::ldexp(p, -kulisch_lsb_exponent(g, s.weight, s.activation)));
+          exact += static_cast<int128>(std::ldexp(p, -kulisch_lsb_exponent(g, s.weight, s.activation)));
           want.push_back(hex_bits(exact, g.acc_bits));
           break;
         case Accumulator::Fp32: {

@@ -44,7 +44,7 @@ void check_configs(Accumulator acc) {
       std::string want;
       if (acc == Accumulator::Kulisch) {
         const double scaled = std::ldexp(v, -kulisch_lsb_exponent(g, fw, fa));
-        want = hex_bits(static_cast<__int128>(scaled), g.acc_bits);
+        want = hex_bits(static_cast<int128>(scaled), g.acc_bits);
       } else {
         want = hex_bits(std::bit_cast<std::uint32_t>(static_cast<float>(v)), 32);
       }

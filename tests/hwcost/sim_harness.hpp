@@ -120,11 +120,15 @@ class Sim {
   std::filesystem::path dir_;
 };
 
+/// Exact integers for Kulisch sums (up to ~90 bits here); a GCC extension.
+__extension__ typedef __int128 int128;
+__extension__ typedef unsigned __int128 uint128;
+
 /// `v` as a `bits`-wide two's complement hex string, as Verilog's %h prints it.
-inline std::string hex_bits(__int128 v, int bits) {
+inline std::string hex_bits(int128 v, int bits) {
   const int digits = (bits + 3) / 4;
-  unsigned __int128 u = static_cast<unsigned __int128>(v);
-  if (bits < 128) u &= (static_cast<unsigned __int128>(1) << bits) - 1;
+  uint128 u = static_cast<uint128>(v);
+  if (bits < 128) u &= (static_cast<uint128>(1) << bits) - 1;
   std::string s(digits, '0');
   for (int i = digits - 1; i >= 0; --i, u >>= 4) s[i] = "0123456789abcdef"[static_cast<int>(u & 15)];
   return s;
