@@ -20,6 +20,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")   # shared machines: idle threads sleep, not spin
 import ffp8_h5  # noqa: E402
 from ffp8_h5 import LayoutError  # noqa: E402
 
