@@ -185,6 +185,44 @@ class ZooRoundTrip(unittest.TestCase, RoundTrip):
                     self.assertEqual(rc, 0, err)
                     self.check(f"{spec_file}:{name}", out, ffp8_models.INPUT_SHAPE, 5, 3, 3)
 
+    def test_calibration_from_a_data_file(self):
+        """Activations streamed over more than one batch of real images; reference labels kept."""
+        import convert_data
+        with tempfile.TemporaryDirectory() as tmp:
+            data = os.path.join(tmp, "fm.h5")
+            convert_data.convert_fashion(data, "test", limit=50)
+            out = os.path.join(tmp, "m.h5")
+            n = export.ACT_BATCH + 9
+            rc, _, err = run_cli(export.main, [f"{REPO}/tools/ffp8_models.py:mobilenet_small", "--out", out,
+                                               "--calib-data", data, "--calib", str(n), "--reference", "5",
+                                               "--fold-bn"])
+            self.assertEqual(rc, 0, err)
+            m = ffp8_h5.load_model(out)
+            x = np.concatenate([b for b, _ in ffp8_h5.iter_data(data, n)])
+            labels = convert_data.read_idx(convert_data.fashion_paths("test")[1], 5)
+            np.testing.assert_array_equal(m.reference["labels"], labels)
+            np.testing.assert_array_equal(m.reference["inputs"], x[:5])
+            model = export.load_model(f"{REPO}/tools/ffp8_models.py:mobilenet_small", 0)[0].eval()
+            seen, out_logits = module_inputs(model, torch.from_numpy(x))
+            np.testing.assert_allclose(m.reference["logits"], out_logits[:5].numpy(), atol=1e-4)
+            signed = 0
+            import h5py
+            with h5py.File(out, "r") as f:
+                self.assertEqual(f["activations"].attrs["source"], data)
+                for node in m.graph["nodes"]:
+                    if node["op"] in ("conv2d", "linear"):
+                        got = f["activations"][node["name"]][()]
+                        want = seen[node["module"]].numpy()
+                        self.assertEqual(got.shape, want.shape)
+                        # folded BN changes the rounding of the producing layer a little
+                        np.testing.assert_allclose(got, want, atol=1e-4 * max(1, np.abs(want).max()),
+                                                   err_msg=node["name"])
+                        signed += bool((got < 0).any())
+                first = m.graph["nodes"][0]
+                np.testing.assert_array_equal(f["activations"][first["name"]][()], x)
+            # MobileNetV2: the image and the linear-bottleneck outputs are signed, ReLU6 outputs are not.
+            self.assertGreater(signed, 3)
+
     def test_zoo_covers_the_architectures(self):
         ops = {}
         with tempfile.TemporaryDirectory() as tmp:
