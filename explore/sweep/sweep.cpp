@@ -236,23 +236,26 @@ SweepResult run_sweep(const SweepConfig& c, const std::vector<std::unique_ptr<Te
   // Role groups: statistics merged across the role's tensors (exact: integer sums).
   std::map<std::string, std::size_t> roles;
   for (std::size_t gi : tensor_groups) {
-    const Group& t = r.groups[gi];
-    auto it = roles.find(t.role);
+    // Copies, not references: creating a role group below may reallocate r.groups.
+    const std::string role = r.groups[gi].role;
+    const auto tstats = r.groups[gi].stats;
+    const auto tpieces = r.groups[gi].pieces;
+    auto it = roles.find(role);
     if (it == roles.end()) {
       Group g;
       g.tensor = "*";
-      g.role = t.role;
+      g.role = role;
       g.granularity = Granularity::Role;
       g.emitted = has(c.granularity, Granularity::Role);
       g.stats = std::make_shared<BucketStats>();
       r.groups.push_back(std::move(g));
-      it = roles.emplace(t.role, r.groups.size() - 1).first;
+      it = roles.emplace(role, r.groups.size() - 1).first;
     }
     Group& rg = r.groups[it->second];
     auto merged = std::make_shared<BucketStats>(*rg.stats);
-    merged->merge(*t.stats);
+    merged->merge(*tstats);
     rg.stats = merged;
-    rg.pieces.insert(rg.pieces.end(), t.pieces.begin(), t.pieces.end());
+    rg.pieces.insert(rg.pieces.end(), tpieces.begin(), tpieces.end());
   }
   for (auto& [role, gi] : roles) fill_facts(r.groups[gi]);
   // Score tensor and role groups that are emitted.

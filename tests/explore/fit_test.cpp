@@ -74,3 +74,18 @@ TEST(Metrics, TableIsConsistent) {
   EXPECT_DOUBLE_EQ(metric_value(Metric::NegClippedFrac, s), 0.3);
   EXPECT_FALSE(parse_metric("psnr").has_value());
 }
+
+TEST(Space, ImpossibleCombinationsAreSkippedAndCounted) {
+  SpaceConfig sp;
+  sp.width = {8};
+  sp.sign = {0, 1};
+  sp.exp = {1, 4, 8};
+  sp.specials = {Specials::None, Specials::Fnuz};
+  sp.man_min = 1;
+  SkipCounts sk;
+  const auto layouts = expand_layouts(sp, sk);
+  EXPECT_EQ(sk.man_negative, 2u);  // sign 1, exp 8, both specials: man = -1
+  EXPECT_EQ(sk.constraint, 2u);    // sign 0, exp 8: man = 0 < man_min (checked before validity)
+  EXPECT_EQ(sk.invalid, 2u);       // fnuz without a sign bit (exp 1 and 4)
+  EXPECT_EQ(layouts.size(), 6u);   // s0e1m7, s0e4m4, s1e1m6, s1e4m3, each signed one also -fnuz
+}

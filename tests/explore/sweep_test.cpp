@@ -1,0 +1,262 @@
+// The sweep engine end to end on HDF5 inputs: every point of a sweep (statistics path) against
+// the same sweep scored entirely by the direct path; granularities, bias rules, selection,
+// outputs (atomic), and the CLI's exit codes and messages.
+#include <cstdio>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <sstream>
+#include <sys/wait.h>
+
+#include "core/errors.hpp"
+#include "explore/report/report.hpp"
+#include "explore/sweep/sweep.hpp"
+#include "hard_tensors.hpp"
+#include "test_util.hpp"
+
+using namespace ffp8;
+using namespace ffp8::explore;
+using nlohmann::json;
+
+namespace {
+
+bool close(double a, double b, double abs_tol = 0) {
+  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
+  if (std::isinf(a) || std::isinf(b)) return a == b;
+  return std::fabs(a - b) <= std::max(abs_tol, 1e-9 * std::max(std::fabs(a), std::fabs(b)));
+}
+
+/// Inputs: a hard signed tensor (weights, 2-D for channels), a never-negative activation.
+std::filesystem::path make_inputs(const std::string& name) {
+  const auto dir = test::scratch(name);
+  std::vector<float> w = test::hard_tensor(7);
+  w.resize(w.size() / 8 * 8);
+  std::vector<float> a;
+  for (float v : test::hard_tensor(8)) a.push_back(std::fabs(v) < 1e30f ? std::fabs(v) : 1.0f);
+  a.resize(8000);
+  test::write_h5(dir / "w.h5", {{"/weights/hard", {8, w.size() / 8}, w}, {"/weights/small", {3, 2}, {0.5f, -0.25f, 0.125f, 3.0f, -7.5f, 0.0f}}});
+  test::write_h5(dir / "a.h5", {{"/activations/relu", {a.size()}, a}});
+  return dir;
+}
+
+json base_config() {
+  return json::parse(R"({
+    "inputs": [
+      {"file": "w.h5", "tensors": ["/weights/*"], "role": "weight"},
+      {"file": "a.h5", "tensors": ["/activations/*"], "role": "activation"}
+    ],
+    "space": {"width": 8, "sign": [0, 1], "exp": [1, 2, 3, 4, 5, 6], "bias": {"min": -8, "max": 22},
+              "specials": ["none", "fn"], "subnormals": [true, false], "rounding": ["rne", "rtz"]},
+    "granularity": ["tensor", "role"],
+    "metrics": ["mse", "rmse", "nmse", "sqnr_db", "max_abs_err", "mean_rel_err", "cosine", "neg_clipped_frac"],
+    "objectives": [{"column": "mse"}, {"column": "exp", "goal": "min"}],
+    "chunk": 4096
+  })");
+}
+
+SweepResult run(const json& j, const std::filesystem::path& dir) {
+  const SweepConfig c = parse_config(j, dir);
+  return run_sweep(c, open_inputs(c));
+}
+
+}  // namespace
+
+TEST(Sweep, EveryPointAgreesWithTheDirectPath) {
+  const auto dir = make_inputs("sweep_exact");
+  json j = base_config();
+  const SweepResult fast = run(j, dir);
+  j["direct_only"] = true;
+  const SweepResult slow = run(j, dir);
+  ASSERT_EQ(fast.points.size(), slow.points.size());
+  ASSERT_GT(fast.points.size(), 12000u);
+  EXPECT_EQ(slow.by_stats, 0u);
+  std::size_t disagreements = 0;
+  for (std::size_t i = 0; i < fast.points.size(); ++i) {
+    const Point &p = fast.points[i], &q = slow.points[i];
+    ASSERT_EQ(p.format, q.format);
+    ASSERT_EQ(p.group, q.group);
+    std::string bad;
+    for (const MetricInfo& m : kMetrics)
+      // sqnr_db is a log: 1e-9 relative agreement of the sums is 4.3e-9 dB absolute.
+      if (m.exact && !close(metric_value(m.id, p.sums), metric_value(m.id, q.sums), m.id == Metric::SqnrDb ? 1e-8 : 0))
+        bad += " " + std::string(m.name) + " " + std::to_string(metric_value(m.id, p.sums)) + " vs " +
+               std::to_string(metric_value(m.id, q.sums));
+    if (!bad.empty() && ++disagreements < 20)
+      ADD_FAILURE() << fast.groups[p.group].tensor << " " << p.format.name() << " " << to_string(p.rounding) << ":" << bad;
+  }
+  std::printf("sweep exactness: %zu points (%llu by statistics), %zu disagreements\n", fast.points.size(),
+              static_cast<unsigned long long>(fast.by_stats), disagreements);
+  EXPECT_EQ(disagreements, 0u);
+  EXPECT_EQ(fast.by_stats, fast.points.size());
+}
+
+TEST(Sweep, ChannelGroupsAgreeAndCoverTheTensor) {
+  const auto dir = make_inputs("sweep_channel");
+  json j = base_config();
+  j["granularity"] = "channel";
+  j["inputs"].erase(1);
+  j["space"] = json::parse(R"({"sign": 1, "exp": [3, 4], "bias": "fit", "rounding": ["rne", "stochastic"], "seed": 3})");
+  const SweepResult r = run(j, dir);
+  std::uint64_t channel_elems = 0;
+  std::size_t channels = 0;
+  for (const Group& g : r.groups)
+    if (g.granularity == Granularity::Channel) {
+      channel_elems += g.count;
+      ++channels;
+    }
+  EXPECT_EQ(channels, 8u + 3u);
+  std::uint64_t tensor_elems = 0;
+  for (const Group& g : r.groups)
+    if (g.granularity == Granularity::Tensor) tensor_elems += g.count;
+  EXPECT_EQ(channel_elems, tensor_elems);
+  for (const Point& p : r.points) EXPECT_EQ(r.groups[p.group].granularity, Granularity::Channel);
+  // Fit bias per channel: the bias of each point is the fit of that channel's own maximum.
+  for (const Point& p : r.points) {
+    const Group& g = r.groups[p.group];
+    EXPECT_EQ(p.format.bias, fit_bias(Layout{1, p.format.exp, p.format.man}, g.max_abs)) << g.tensor;
+  }
+}
+
+TEST(Sweep, ArgminKeepsTheBestBias) {
+  const auto dir = make_inputs("sweep_argmin");
+  json j = base_config();
+  j["granularity"] = "tensor";
+  j["space"] = json::parse(R"({"sign": 1, "exp": [3, 4, 5], "bias": {"min": -4, "max": 20}})");
+  const SweepResult all = run(j, dir);
+  j["space"]["bias"] = json::parse(R"({"argmin": "mse", "min": -4, "max": 20})");
+  const SweepResult best = run(j, dir);
+  // One point per (tensor, layout), each the minimum-mse bias of the full range.
+  std::map<std::pair<std::size_t, int>, double> min_mse;
+  for (const Point& p : all.points) {
+    const auto key = std::make_pair(p.group, p.format.exp);
+    const double v = metric_value(Metric::Mse, p.sums);
+    if (!min_mse.count(key) || v < min_mse[key]) min_mse[key] = v;
+  }
+  EXPECT_EQ(best.points.size(), min_mse.size());
+  for (const Point& p : best.points) {
+    EXPECT_EQ(metric_value(Metric::Mse, p.sums), (min_mse[{p.group, p.format.exp}]));
+    EXPECT_EQ(p.bias_rule, "argmin:mse");
+  }
+}
+
+TEST(Sweep, PaperSelectionDropsTheSignOfNeverNegativeTensors) {
+  const auto dir = make_inputs("sweep_select");
+  json j = base_config();
+  j["space"] = json::parse(R"({"width": 8, "sign": [0, 1], "exp": [2, 3, 4, 5], "bias": "fit"})");
+  j["selection"] = json::parse(R"({"strategy": "ffp8_paper", "metric": "mse"})");
+  const SweepResult r = run(j, dir);
+  bool saw_relu = false, saw_weight_role = false;
+  for (const Choice& c : r.choices) {
+    if (c.name == "/activations/relu" || (c.scope == "role" && c.name == "activation")) {
+      EXPECT_EQ(c.format.sign, 0) << c.name;
+      saw_relu = true;
+    }
+    if (c.scope == "role" && c.name == "weight") {
+      EXPECT_EQ(c.format.sign, 1);
+      saw_weight_role = true;
+      // The winner has the best mse among the fit-bias candidates of the role.
+      EXPECT_EQ(c.candidates, 4u);
+    }
+    EXPECT_EQ(c.format.bias, fit_bias(Layout{c.format.sign, c.format.exp, c.format.man}, [&] {
+                for (const Group& g : r.groups)
+                  if ((c.scope == "role" && g.granularity == Granularity::Role && g.role == c.name) ||
+                      (c.scope == "tensor" && g.granularity == Granularity::Tensor && g.tensor == c.name))
+                    return c.format.sign ? g.max_abs : g.max_positive;
+                return -1.0;
+              }()));
+  }
+  EXPECT_TRUE(saw_relu);
+  EXPECT_TRUE(saw_weight_role);
+}
+
+TEST(Sweep, NaNInputIsADataError) {
+  const auto dir = test::scratch("sweep_nan");
+  test::write_h5(dir / "w.h5", {{"/weights/x", {3}, {1.0f, NAN, 2.0f}}});
+  json j = base_config();
+  j["inputs"] = json::parse(R"([{"file": "w.h5", "tensors": ["/weights/x"], "role": "weight"}])");
+  EXPECT_THROW(run(j, dir), DataError);
+}
+
+TEST(Outputs, FilesColumnsAndProvenance) {
+  const auto dir = make_inputs("outputs");
+  json j = base_config();
+  j["space"] = json::parse(R"({"width": 8, "sign": [0, 1], "exp": [2, 3, 4, 5], "bias": {"min": -2, "max": 12}})");
+  const SweepConfig c = parse_config(j, dir);
+  const SweepResult r = run_sweep(c, open_inputs(c));
+  Provenance prov = current_provenance();
+  prov.config_hash = config_hash(c.effective);
+  write_outputs((dir / "out").string(), c, r, prov);
+  std::ifstream pts(dir / "out" / "points.csv");
+  std::string header;
+  std::getline(pts, header);
+  for (const char* col : {"tensor", "role", "format", "sign", "exp", "man", "bias", "rounding", "count", "mse", "sqnr_db",
+                          "max_abs_err", "overflow_frac", "underflow_frac", "mean_rel_err", "path", "knee"})
+    EXPECT_NE(("," + header + ",").find(std::string(",") + col + ","), std::string::npos) << col;
+  std::size_t rows = 0;
+  for (std::string line; std::getline(pts, line);) ++rows;
+  EXPECT_EQ(rows, r.points.size());
+  std::ifstream front(dir / "out" / "pareto.csv");
+  std::string fheader;
+  std::getline(front, fheader);
+  EXPECT_EQ(fheader, header);
+  std::size_t frows = 0;
+  for (std::string line; std::getline(front, line);) {
+    ++frows;
+    EXPECT_NE(line.find(",1,"), std::string::npos);  // the pareto column is 1
+  }
+  EXPECT_GT(frows, 0u);
+  const json s = json::parse(std::ifstream(dir / "out" / "summary.json"));
+  for (const char* k : {"version", "git_commit", "config_hash", "host", "threads", "ranks"})
+    EXPECT_TRUE(s["provenance"].contains(k)) << k;
+  EXPECT_EQ(s["config"], c.effective);
+  EXPECT_EQ(s["selection"]["per_role"].size(), 2u);
+  EXPECT_FALSE(s["knee"].empty());
+  // Only the three outputs: no temporary files left behind.
+  std::size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir / "out")) files += e.is_regular_file();
+  EXPECT_EQ(files, 3u);
+}
+
+namespace {
+/// Runs the CLI; returns the exit code and stderr.
+std::pair<int, std::string> cli(const std::string& args) {
+  const std::string err = std::string(FFP8_TEST_TMP_DIR) + "/cli_stderr.txt";
+  const int status = std::system((std::string(FFP8_CLI) + " " + args + " >/dev/null 2>" + err).c_str());
+  std::stringstream ss;
+  ss << std::ifstream(err).rdbuf();
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ss.str()};
+}
+}  // namespace
+
+TEST(Cli, ExitCodesMessagesAndAtomicOutputs) {
+  const auto dir = make_inputs("cli");
+  json j = base_config();
+  j["space"] = json::parse(R"({"sign": 1, "exp": [3, 4], "bias": "fit"})");
+  std::ofstream(dir / "ok.json") << j.dump();
+  const std::string out = (dir / "out").string();
+  auto [code, err] = cli("sweep " + (dir / "ok.json").string() + " --out " + out + " --set threads=1");
+  EXPECT_EQ(code, 0) << err;
+  EXPECT_TRUE(std::filesystem::exists(dir / "out" / "summary.json"));
+  EXPECT_TRUE(err.empty()) << err;  // not a terminal: no progress bar
+
+  std::tie(code, err) = cli("sweep " + (dir / "ok.json").string() + " --out " + out + "2 --set space.exp=x");
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(err.find("/space/exp: expected an integer, got \"x\""), std::string::npos) << err;
+  EXPECT_NE(err.find("ok.json"), std::string::npos) << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;  // one sentence
+  EXPECT_FALSE(std::filesystem::exists(dir / "out2"));
+
+  std::tie(code, err) = cli("sweep");
+  EXPECT_EQ(code, 2);
+  std::tie(code, err) = cli("sweep " + (dir / "ok.json").string() + " --bogus");
+  EXPECT_EQ(code, 2);
+
+  // A failure during the sweep (NaN data) leaves no output file, not even a partial one.
+  test::write_h5(dir / "nan.h5", {{"/weights/x", {3}, {1.0f, NAN, 2.0f}}});
+  j["inputs"] = json::parse(R"([{"file": "nan.h5", "tensors": ["/weights/x"], "role": "weight"}])");
+  std::ofstream(dir / "nan.json") << j.dump();
+  std::tie(code, err) = cli("sweep " + (dir / "nan.json").string() + " --out " + out + "3");
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(err.find("NaN"), std::string::npos) << err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "out3" / "points.csv"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "out3" / "summary.json"));
+}
