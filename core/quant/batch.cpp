@@ -25,6 +25,7 @@ struct Params {
   bool nonsat;                   // the threshold rule applies
   bool fnuz;
   bool has_nan;                  // without a NaN code, NaN inputs get code 0 (and are counted)
+  bool split_ok;                 // values_kernel_split's float constants are all normal floats
 };
 
 constexpr std::uint32_t kAbs = 0x7fffffffu;
@@ -110,6 +111,82 @@ __attribute__((noinline, noclone)) QuantCounts values_kernel(const float* __rest
     ovf_c += over;
     neg_c += clipped;
     unf_c += !is_nan & !over & !clipped & (a != 0) & (n == 0);
+  }
+  QuantCounts c;
+  c.count = len;
+  c.nan_inputs = nan_c;
+  c.overflow = ovf_c;
+  c.underflow = unf_c;
+  c.neg_clipped = neg_c;
+  return c;
+}
+
+/// Lean kernel for rne and stochastic (the common cases). In the target's normal range the
+/// quantum is a fixed 2^(23-m) input ulps, so rounding is an integer add and mask (carries
+/// into the exponent are right by construction); below it (subnormals, or the gap without
+/// them) the quantum is one fixed power of two and float arithmetic rounds exactly.
+/// Same results as round_mag() bit for bit (the oracle test compares them).
+template <Rounding R, bool Sub, bool Signed>
+__attribute__((noinline, noclone)) QuantCounts values_kernel_split(const float* __restrict in,
+                                                                   float* __restrict out, std::size_t len,
+                                                                   const Params p, std::uint32_t key,
+                                                                   std::uint32_t idx0) {
+  static_assert(R == Rounding::Rne || R == Rounding::Stochastic);
+  const std::uint32_t sh = static_cast<std::uint32_t>(23 - p.m);
+  const std::uint32_t keep = ~((1u << sh) - 1u);
+  const std::uint32_t half_m1 = (1u << (sh - 1)) - 1u;
+  // m = 0: the code's lowest bit is the exponent's, E = e_x + b, so parity shifts with the bias.
+  const std::uint32_t parity_adj = p.m == 0 ? static_cast<std::uint32_t>(p.emin + 126) & 1u : 0u;
+  const std::uint32_t min_normal_bits = static_cast<std::uint32_t>(p.emin + 127) << 23;
+  const std::int32_t low_e = Sub ? p.qmin : p.emin;  // quantum below the normal range
+  const float low_q = std::ldexp(1.0f, low_e);
+  const float magic = std::ldexp(1.0f, low_e + 23);
+  const float inv_low_q = std::ldexp(1.0f, -low_e);
+  const std::uint32_t ovf_bits = std::bit_cast<std::uint32_t>(p.ovf_value);
+  const bool nonsat = p.nonsat;
+  const std::uint32_t not_fnuz = p.fnuz ? 0u : 1u;
+  std::uint32_t nan_c = 0, ovf_c = 0, unf_c = 0, neg_c = 0;  // blocks hold < 2^32 values
+#pragma omp simd reduction(+ : nan_c, ovf_c, unf_c, neg_c)
+  for (std::size_t i = 0; i < len; ++i) {
+    const std::uint32_t u = std::bit_cast<std::uint32_t>(in[i]);
+    const std::uint32_t a = u & kAbs;
+    const std::uint32_t s = u & ~kAbs;
+    const float af = std::bit_cast<float>(a);
+    std::uint32_t normal, low;
+    if constexpr (R == Rounding::Rne) {
+      const std::uint32_t lsb = ((a >> sh) + parity_adj) & 1u;
+      normal = (a + half_m1 + lsb) & keep;
+      low = std::bit_cast<std::uint32_t>((af + magic) - magic);
+    } else {
+      const std::uint32_t rnd = detail::stochastic_bits32(key, idx0 + static_cast<std::uint32_t>(i));
+      // Round up iff (top sh random bits) < dropped bits: add their complement and truncate.
+      normal = (a + (~rnd >> (32u - sh))) & keep;
+      const float y = af * inv_low_q;  // < 2^m, exact
+      const auto k = static_cast<std::uint32_t>(static_cast<std::int32_t>(y));
+      const float frac = y - static_cast<float>(static_cast<std::int32_t>(k));
+      const auto d32 = static_cast<std::uint32_t>(frac * 4294967296.0f);
+      const std::uint32_t n = k + static_cast<std::uint32_t>(rnd < d32);
+      low = std::bit_cast<std::uint32_t>(static_cast<float>(static_cast<std::int32_t>(n)) * low_q);
+    }
+    const bool is_nan = a > kInfBits;
+    const bool over = !is_nan & (a > p.max_bits);
+    const bool clipped = !Signed & (s != 0) & !is_nan & (a != 0);
+    // Mask blend, not a select: GCC would sink each side into a branch and give up vectorizing.
+    const std::uint32_t is_normal = 0u - static_cast<std::uint32_t>(a >= min_normal_bits);
+    const std::uint32_t mag = low ^ ((low ^ normal) & is_normal);
+    const std::uint32_t ovf = (nonsat & (a >= p.thresh_bits)) ? ovf_bits : p.max_bits;
+    std::uint32_t bits = over ? ovf : mag;
+    if constexpr (Signed) {
+      bits |= s & (0u - (static_cast<std::uint32_t>(bits != 0) | not_fnuz));
+    } else {
+      bits &= (s >> 31) - 1u;
+    }
+    bits = is_nan ? u : bits;
+    out[i] = std::bit_cast<float>(bits);
+    nan_c += is_nan;
+    ovf_c += over;
+    neg_c += clipped;
+    unf_c += !is_nan & !over & !clipped & (a != 0) & (mag == 0);
   }
   QuantCounts c;
   c.count = len;
@@ -216,6 +293,9 @@ Params make_params(const Format& f, const QuantOptions& o, const SpecialCodes& c
   p.sign_shift = static_cast<std::uint32_t>(f.exp + f.man);
   p.fnuz = f.specials == Specials::Fnuz;
   p.has_nan = f.has_nan();
+  // The split kernel needs 2^low_e, 2^(low_e+23) and 2^-low_e as normal float32 values.
+  const int low_e = f.subnormals ? p.qmin : p.emin;
+  p.split_ok = low_e >= -126 && low_e + 23 <= 127 && -low_e <= 127;
   return p;
 }
 
@@ -242,6 +322,9 @@ struct ValuesK {
   static QuantCounts run(const float* in, float* out, std::size_t len, const Params& p,
                          std::uint64_t first, const QuantOptions& o) {
     return run_blocks(len, first, o, [&](std::size_t off, std::size_t n, std::uint32_t key, std::uint32_t i0) {
+      if constexpr (R == Rounding::Rne || R == Rounding::Stochastic) {
+        if (p.split_ok) return values_kernel_split<R, Sub, Signed>(in + off, out + off, n, p, key, i0);
+      }
       return values_kernel<R, Sub, Signed>(in + off, out + off, n, p, key, i0);
     });
   }

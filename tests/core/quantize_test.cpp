@@ -1,0 +1,168 @@
+// Codec round trips, counts, stochastic rounding statistics and thread/chunk invariance.
+#include <bit>
+#include <cstring>
+#include <tuple>
+#include <cmath>
+#include <gtest/gtest.h>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "core/errors.hpp"
+#include "core/format/codec.hpp"
+#include "core/quant/quantize.hpp"
+
+namespace ffp8 {
+namespace {
+
+TEST(Codec, EveryCodeDecodesAndReencodesToItself) {
+  std::size_t formats = 0, codes = 0;
+  for (int sign = 0; sign <= 1; ++sign)
+    for (int e = 1; e <= 8 - sign; ++e)
+      for (int b : {-10, (1 << (e - 1)) - 1, (1 << e) + 10})
+        for (Specials sp : {Specials::None, Specials::Ieee, Specials::Fn, Specials::Fnuz})
+          for (bool sub : {true, false}) {
+            const Format f{sign, e, 8 - sign - e, b, sp, sub};
+            try {
+              f.validate();
+            } catch (const FormatError&) {
+              continue;
+            }
+            ++formats;
+            const Quantizer q(f);
+            for (std::uint32_t c = 0; c < f.code_count(); ++c) {
+              const CodeValue v = decode(f, c);
+              if (v.kind == CodeKind::Unused) continue;
+              const Rounded r = q.round(v.value);
+              ++codes;
+              if (v.kind == CodeKind::Nan) {
+                EXPECT_TRUE(std::isnan(r.value)) << f.name() << " code " << c;
+                EXPECT_EQ(decode(f, r.code).kind, CodeKind::Nan) << f.name() << " code " << c;
+                continue;
+              }
+              if (v.kind == CodeKind::Inf) {
+                // +-Inf saturates by default: it is beyond max(V).
+                EXPECT_EQ(r.outcome, Outcome::Overflow);
+                continue;
+              }
+              EXPECT_EQ(r.code, c) << f.name() << " value " << v.value;
+              EXPECT_EQ(r.outcome, Outcome::Exact);
+            }
+          }
+  EXPECT_GT(formats, 150u);
+  EXPECT_GT(codes, 150u * 200u);
+}
+
+TEST(Codec, NonSaturatingInfRoundTrip) {
+  QuantOptions o;
+  o.saturate = false;
+  const Format f = Format::parse("e5m2");
+  const Quantizer q(f, o);
+  EXPECT_EQ(q.round(INFINITY).code, 0x7cu);
+  EXPECT_EQ(q.round(-INFINITY).code, 0xfcu);
+  // The top ulp is 2^13 = 8192: max + 4096 (a tie) overflows; just below it rounds to max.
+  EXPECT_TRUE(std::isinf(q.round(57344.0 + 4096.0).value));
+  EXPECT_EQ(q.round(std::nextafter(57344.0 + 4096.0, 0.0)).value, 57344.0);
+  // e4m3fn has no Inf: non-saturating overflow gives NaN; rtz always saturates.
+  const Quantizer fn(Format::parse("e4m3fn"), o);
+  EXPECT_TRUE(std::isnan(fn.round(464.0).value));
+  EXPECT_EQ(fn.round(463.9).value, 448.0);
+  o.rounding = Rounding::Rtz;
+  EXPECT_EQ(Quantizer(Format::parse("e4m3fn"), o).round(1e9).value, 448.0);
+}
+
+TEST(Quantize, CountsNanOverflowUnderflowAndNegativeClipping) {
+  const Quantizer u(Format::parse("s0e4m4b10"));
+  const std::vector<float> in = {1.0f, -2.0f, -0.0f, 1e-9f, 100.0f, INFINITY, NAN, 0.0f};
+  std::vector<float> out(in.size());
+  const QuantCounts c = u.quantize(in, out);
+  EXPECT_EQ(c.count, 8u);
+  EXPECT_EQ(c.neg_clipped, 1u);  // -2 (not -0)
+  EXPECT_EQ(c.underflow, 1u);    // 1e-9
+  EXPECT_EQ(c.overflow, 2u);     // 100, +Inf
+  EXPECT_EQ(c.nan_inputs, 1u);
+  EXPECT_EQ(out[1], 0.0f);
+  EXPECT_FALSE(std::signbit(out[2]));
+  EXPECT_EQ(out[4], 62.0f);
+  EXPECT_TRUE(std::isnan(out[6]));
+}
+
+TEST(Quantize, FormatsBeyondFloat32AreRefusedForFloatOutputButEncode) {
+  const Quantizer q(Format{1, 8, 7, 200, Specials::None, true});
+  EXPECT_FALSE(q.fast_path());
+  std::vector<float> in = {1e-40f, 1.0f}, out(2);
+  EXPECT_THROW(q.quantize(in, out), FormatError);
+  std::vector<std::uint16_t> codes(2);
+  EXPECT_NO_THROW(q.encode(in, codes));
+  EXPECT_EQ(codes[0], q.round(1e-40f).code);
+}
+
+std::vector<float> random_data(std::size_t n, std::uint64_t seed) {
+  std::mt19937_64 gen(seed);
+  std::normal_distribution<float> d(0.0f, 3.0f);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(gen);
+  return v;
+}
+
+TEST(Stochastic, IdenticalForAnyThreadCountAndChunking) {
+  const auto in = random_data(1 << 20, 3);
+  QuantOptions o;
+  o.rounding = Rounding::Stochastic;
+  o.seed = 12345;
+  o.threads = 1;
+  std::vector<float> one(in.size()), two(in.size()), chunks(in.size());
+  Quantizer(Format::parse("e4m3fn"), o).quantize(in, one);
+  o.threads = 2;
+  Quantizer(Format::parse("e4m3fn"), o).quantize(in, two);
+  // Odd-sized chunks with their global offsets.
+  const Quantizer q(Format::parse("e4m3fn"), o);
+  for (std::size_t off = 0; off < in.size(); off += 77777) {
+    const std::size_t n = std::min<std::size_t>(77777, in.size() - off);
+    q.quantize(std::span(in).subspan(off, n), std::span(chunks).subspan(off, n), off);
+  }
+  EXPECT_EQ(std::memcmp(one.data(), two.data(), one.size() * 4), 0);
+  EXPECT_EQ(std::memcmp(one.data(), chunks.data(), one.size() * 4), 0);
+  // A different seed gives a different stream.
+  o.seed = 12346;
+  std::vector<float> other(in.size());
+  Quantizer(Format::parse("e4m3fn"), o).quantize(in, other);
+  EXPECT_NE(std::memcmp(one.data(), other.data(), one.size() * 4), 0);
+}
+
+TEST(Stochastic, RoundsUpWithProbabilityProportionalToDistance) {
+  // x between neighbours lo and hi of e4m3fn, in the normal and the subnormal range.
+  for (const auto& [lo, hi, x] : {std::tuple{1.0, 1.125, 1.03125}, std::tuple{1.0, 1.125, 1.1},
+                                  std::tuple{0.001953125, 0.00390625, 0.0025}, std::tuple{0.0, 0.001953125, 0.0001}}) {
+    QuantOptions o;
+    o.rounding = Rounding::Stochastic;
+    o.seed = 77;
+    const Quantizer q(Format::parse("e4m3fn"), o);
+    constexpr int kN = 200000;
+    std::vector<float> in(kN, static_cast<float>(x)), out(kN);
+    q.quantize(in, out);
+    int ups = 0;
+    for (float v : out) {
+      ASSERT_TRUE(v == static_cast<float>(lo) || v == static_cast<float>(hi)) << v;
+      ups += v == static_cast<float>(hi);
+    }
+    const double p = (static_cast<float>(x) - lo) / (hi - lo);
+    const double sigma = std::sqrt(p * (1 - p) / kN);
+    EXPECT_NEAR(static_cast<double>(ups) / kN, p, 5 * sigma + 1e-9) << "x=" << x;
+  }
+}
+
+TEST(Quantize, MismatchedSpansAreAnError) {
+  const Quantizer q(Format::parse("e4m3fn"));
+  std::vector<float> in(3), out(2);
+  EXPECT_THROW(q.quantize(in, out), DataError);
+}
+
+TEST(Quantize, RoundingNamesParse) {
+  for (Rounding r : {Rounding::Rne, Rounding::Rna, Rounding::Rtz, Rounding::Stochastic})
+    EXPECT_EQ(parse_rounding(to_string(r)), r);
+  EXPECT_THROW(parse_rounding("nearest"), FormatError);
+}
+
+}  // namespace
+}  // namespace ffp8
