@@ -37,17 +37,22 @@ std::vector<Term> terms(const PeSpec& s, const PeGeometry& g) {
     t.push_back({"exponent", Coef::AdderBit, static_cast<double>(g.shift_bits)});
     t.push_back({"align", Coef::ShiftCell, static_cast<double>((g.product_bits + g.shift_max) * g.shift_bits)});
     t.push_back({"accumulator", Coef::KulischBit, static_cast<double>(g.kulisch_bits)});
+    // Two unsigned operands give non-negative products: synthesis drops the negation.
+    if (g.w.has_sign || g.a.has_sign)
+      t.push_back({"align", Coef::AdderBit, static_cast<double>(g.kulisch_bits)});
   } else {
     const double xw = g.exp_path_bits;
     const double fb = g.frame_bits;
     const double stages = clog2(g.frame_bits);
     // Product exponent (plus the run-time bias sum when flexible), exponent difference.
     t.push_back({"exponent", Coef::AdderBit, (s.flexible ? 4.0 : 2.0) * xw});
+    t.push_back({"exponent", Coef::AdderBit, 3.0 * (g.w.exp_bits + g.a.exp_bits)});
     // Product normalisation (leading-zero shift) and alignment of the smaller operand.
     t.push_back({"align", Coef::ShiftCell,
                  static_cast<double>(g.product_bits * clog2(g.product_bits)) + fb * stages});
     // Signed significand add and the absolute value of the result.
     t.push_back({"accumulator", Coef::AdderBit, 2.0 * fb});
+    t.push_back({"accumulator", Coef::FrameBit, fb});
     t.push_back({"normalize", Coef::ShiftCell, fb * stages});
     t.push_back({"normalize", Coef::AdderBit, static_cast<double>(g.acc_bits) + xw});
   }

@@ -12,7 +12,7 @@ namespace ffp8::hwcost {
 const std::array<std::string_view, kCoefCount>& coefficient_names() {
   static const std::array<std::string_view, kCoefCount> names{
       "intercept", "decoder_bit", "flex_decoder", "mult_cell",
-      "adder_bit", "kulisch_bit", "shift_cell", "register_bit"};
+      "adder_bit", "kulisch_bit", "shift_cell", "frame_bit", "register_bit"};
   return names;
 }
 

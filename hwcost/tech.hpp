@@ -21,6 +21,7 @@ enum class Coef : int {
   AdderBit,      ///< per bit of an exponent, float significand or integer adder
   KulischBit,    ///< per bit of a Kulisch accumulate adder
   ShiftCell,     ///< per (width x stage) of an alignment or normalisation shifter
+  FrameBit,      ///< per bit of a float adder's frame (operand swap, sticky, abs, leading zeros)
   RegisterBit,   ///< per flip-flop
   Count
 };

@@ -69,7 +69,8 @@ std::vector<CalPoint> calibration_grid() {
       {"s1e2m5b1", "s1e2m5b1"},     {"s1e3m4b3", "s1e3m4b3"},   {"e4m3fn", "e4m3fn"},
       {"s1e5m2b15", "s1e5m2b15"},   {"s1e2m5b1", "s0e2m6b1"},   {"s1e3m4b3", "s0e3m5b3"},
       {"e4m3fn", "s0e4m4b10"},      {"s1e5m2b15", "s0e5m3b15"}, {"e4m3fn", "e5m2"},
-      {"s1e3m2b3", "s1e3m2b3"},     {"s1e4m4b7", "s1e4m4b7"}};
+      {"s1e3m2b3", "s1e3m2b3"},     {"s1e4m4b7", "s1e4m4b7"},   {"s1e3m3b3", "s0e4m3b7"},
+      {"s1e3m4b3", "e4m3fn"},       {"s0e3m5b3", "s0e3m5b3"}};
   for (auto acc : {Accumulator::Fp16, Accumulator::Fp32, Accumulator::Kulisch})
     for (const auto& [w, a] : pairs) specs.push_back(fixed_pe(w, a, acc));
   // Flexible PEs: the hardware depends only on the supported range, not the running format.
@@ -96,6 +97,14 @@ std::vector<CalPoint> calibration_grid() {
                                 to_string(specs[i].accumulator));
     p.held_out = i % 4 == 3;
     p.features = features(specs[i]);
+    p.variants.push_back(specs[i]);
+    if (specs[i].kind == PeKind::Float && !specs[i].flexible)
+      for (int d : {-1, 1}) {
+        PeSpec v = specs[i];
+        v.weight.bias += d;
+        v.activation.bias += d;
+        p.variants.push_back(v);
+      }
     pts.push_back(std::move(p));
   }
   return pts;
@@ -210,20 +219,34 @@ Calibration fit(const Tech& prior, std::vector<CalPoint> points) {
 Calibration calibrate(const Tech& prior, const SynthOptions& synth, int jobs,
                       const std::function<void(const CalPoint&, int, int)>& progress) {
   std::vector<CalPoint> pts = calibration_grid();
+  // One job per synthesized variant; results land in their point's slot.
+  std::vector<std::pair<std::size_t, std::size_t>> jobs_list;
+  for (std::size_t i = 0; i < pts.size(); ++i)
+    for (std::size_t v = 0; v < pts[i].variants.size(); ++v) jobs_list.emplace_back(i, v);
+  std::vector<std::vector<double>> areas(pts.size());
+  for (std::size_t i = 0; i < pts.size(); ++i) areas[i].assign(pts[i].variants.size(), 0.0);
   std::atomic<std::size_t> next{0};
   std::atomic<int> done{0};
   std::mutex mu;
   const auto worker = [&] {
-    for (std::size_t i = next++; i < pts.size(); i = next++) {
+    for (std::size_t k = next++; k < jobs_list.size(); k = next++) {
+      const auto [i, v] = jobs_list[k];
       SynthOptions o = synth;
       o.work_dir.clear();  // each run in its own temporary directory
-      const SynthResult r = synthesize(generate_verilog(pts[i].spec, "pe"), o);
-      pts[i].synth_um2 = r.area_um2;
-      pts[i].synth_cells = r.cell_count;
-      const int d = ++done;
-      if (progress) {
-        std::lock_guard<std::mutex> lock(mu);
-        progress(pts[i], d, static_cast<int>(pts.size()));
+      const SynthResult r = synthesize(generate_verilog(pts[i].variants[v], "pe"), o);
+      std::lock_guard<std::mutex> lock(mu);
+      areas[i][v] = r.area_um2;
+      if (v == 0) pts[i].synth_cells = r.cell_count;
+      bool complete = true;
+      for (double a : areas[i]) complete = complete && a > 0;
+      if (complete) {
+        const auto [lo, hi] = std::minmax_element(areas[i].begin(), areas[i].end());
+        double sum = 0;
+        for (double a : areas[i]) sum += a;
+        pts[i].synth_um2 = sum / static_cast<double>(areas[i].size());
+        pts[i].synth_spread = (*hi - *lo) / pts[i].synth_um2;
+        const int d = ++done;
+        if (progress) progress(pts[i], d, static_cast<int>(pts.size()));
       }
     }
   };

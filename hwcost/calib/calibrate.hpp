@@ -18,8 +18,12 @@ struct CalPoint {
   PeSpec spec;
   std::string label;
   bool held_out = false;                    ///< excluded from the fit
-  double synth_um2 = 0;                     ///< Yosys/ABC mapped area
-  long synth_cells = 0;
+  /// Designs synthesized for this point: for fixed PEs the same layout at three biases, since
+  /// constants alone move ABC's area by a few percent; the point's area is their mean.
+  std::vector<PeSpec> variants;
+  double synth_um2 = 0;                     ///< Yosys/ABC mapped area (mean over variants)
+  double synth_spread = 0;                  ///< (max - min) / mean over the variants
+  long synth_cells = 0;                     ///< cell count of the first variant
   double model_um2 = 0;                     ///< model area with the fitted coefficients
   std::array<double, kCoefCount> features{};
 };
@@ -43,7 +47,7 @@ struct Calibration {
 
 /// The calibration grid: fixed PEs over width-6..9 formats (signed and unsigned operands),
 /// flexible PEs over several exponent ranges, each with fp16, fp32 and Kulisch accumulators,
-/// and the INT8 reference. Every fourth design is marked held out.
+/// and the INT8 reference. Every fourth design is marked held out. Fixed PEs carry bias variants.
 std::vector<CalPoint> calibration_grid();
 
 /// Weighted NNLS (Lawson-Hanson): x >= 0 minimising sum_i w_i^2 (A_i x - b_i)^2. Coefficients

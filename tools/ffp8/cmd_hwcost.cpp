@@ -1,6 +1,7 @@
 // ffp8 hwcost: area, energy and delay of a processing element from the analytic model; with
 // --synth also the Yosys/ABC area, with --verilog the generated RTL, with --calibrate a fit of
 // the model to synthesis over the calibration grid.
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -81,15 +82,17 @@ int run_calibrate(const hw::Tech& prior, const po::variables_map& vm) {
   if (!prior.liberty.empty()) so.liberty = prior.liberty;
   const int jobs = vm["jobs"].as<int>();
   const hw::Calibration c = hw::calibrate(prior, so, jobs, [](const hw::CalPoint& p, int done, int total) {
-    fmt::print(stderr, "[{}/{}] {:<48} {:>10.0f} um2\n", done, total, p.label, p.synth_um2);
+    fmt::print(stderr, "[{}/{}] {:<48} {:>10.0f} um2 (spread over {} variants {:.1f}%)\n", done, total, p.label,
+               p.synth_um2, p.variants.size(), 100 * p.synth_spread);
   });
   nlohmann::json pts = nlohmann::json::array();
-  std::string csv = "label,held_out,synth_um2,synth_cells,model_um2,rel_err\n";
+  std::string csv = "label,held_out,synth_um2,synth_spread,synth_cells,model_um2,rel_err\n";
   for (const auto& p : c.points) {
     const double err = (p.model_um2 - p.synth_um2) / p.synth_um2;
-    csv += fmt::format("\"{}\",{},{:.1f},{},{:.1f},{:.4f}\n", p.label, p.held_out ? 1 : 0, p.synth_um2, p.synth_cells,
-                       p.model_um2, err);
+    csv += fmt::format("\"{}\",{},{:.1f},{:.4f},{},{:.1f},{:.4f}\n", p.label, p.held_out ? 1 : 0, p.synth_um2,
+                       p.synth_spread, p.synth_cells, p.model_um2, err);
     pts.push_back({{"label", p.label}, {"held_out", p.held_out}, {"synth_um2", p.synth_um2},
+                   {"synth_variants", p.variants.size()}, {"synth_spread", p.synth_spread},
                    {"synth_cells", p.synth_cells}, {"model_um2", p.model_um2}, {"rel_err", err}});
   }
   const auto q = [](const hw::FitQuality& f) {
@@ -101,6 +104,15 @@ int run_calibrate(const hw::Tech& prior, const po::variables_map& vm) {
   summary["liberty"] = so.liberty;
   summary["flow"] = "yosys: synth -flatten -top pe; dfflibmap -liberty L; abc -liberty L; opt_clean; stat -liberty L";
   summary["fit"] = "weighted NNLS on training points (weights 1/area), register_bit fixed";
+  summary["variants"] = "fixed PEs: mean area over biases b-1, b, b+1 of both operands";
+  {
+    std::vector<double> spread;
+    for (const auto& p : c.points)
+      if (p.variants.size() > 1) spread.push_back(p.synth_spread);
+    std::sort(spread.begin(), spread.end());
+    if (!spread.empty())
+      summary["synth_spread_over_bias_variants"] = {{"median", spread[spread.size() / 2]}, {"max", spread.back()}};
+  }
   summary["train"] = q(c.train);
   summary["held_out"] = q(c.held_out);
   nlohmann::json by_acc = nlohmann::json::object();
@@ -133,6 +145,10 @@ int run_calibrate(const hw::Tech& prior, const po::variables_map& vm) {
              100 * c.train.median_abs_rel_err, 100 * c.train.max_abs_rel_err, c.train.spearman);
   for (const auto& [acc, rho] : c.spearman_by_accumulator)
     fmt::print("Spearman over fixed formats, {} accumulator: {:.3f}\n", acc, rho);
+  if (summary.contains("synth_spread_over_bias_variants"))
+    fmt::print("synthesis spread over bias variants of one layout: median {:.1f}%, max {:.1f}%\n",
+               100 * summary["synth_spread_over_bias_variants"]["median"].get<double>(),
+               100 * summary["synth_spread_over_bias_variants"]["max"].get<double>());
   return 0;
 }
 
