@@ -19,6 +19,26 @@ struct ScoreNeeds {
   bool relative = false;  ///< mean_rel_err (stats path needs reciprocal sums)
 };
 
+/// Data the run-based scorer needs, derived once per statistics object: the buckets holding
+/// interior values (L > 0) in key order, with prefix sums of y = t*2^15 + L and y^2 (exact,
+/// 128-bit) within each binade, so a run of buckets that round to one value costs O(1).
+struct RunData {
+  std::vector<std::uint32_t> mag;       ///< per interior bucket: index of its magnitude
+  std::vector<std::uint32_t> seg;       ///< per interior bucket: binade segment (sign, exponent)
+  std::vector<std::uint64_t> pn;        ///< prefix sums of interior counts (size + 1)
+  std::vector<u128> p1, p2;             ///< prefix sums of sum y, sum y^2 (size + 1)
+  std::vector<double> xlo, xhi;         ///< smallest and largest interior magnitude per bucket
+  std::vector<double> seg_base, seg_ulp;
+  std::size_t first_negative = 0;       ///< interior buckets [first_negative, size) are negative
+  std::vector<float> mag_mid, mag_edge; ///< per distinct magnitude key: c + w/2 and c
+  std::vector<std::uint32_t> edge_buckets;  ///< buckets with values exactly on their edge
+  std::vector<std::uint32_t> bucket_mag;    ///< per bucket: index of its magnitude
+  double total_x2 = 0;                  ///< sum x^2 of the whole tensor (NaN excluded)
+  double neg_interior_x2 = 0, neg_interior_max = 0;
+  double count = 0;                     ///< values, NaN excluded
+  std::vector<double> kl_p;             ///< histogram of |x| for kl_div (format independent)
+};
+
 /// Per-bucket data prepared once per statistics object and shared by every format scored on it.
 class PreparedStats {
  public:
@@ -27,11 +47,13 @@ class PreparedStats {
   std::span<const float> edges() const { return edges_; }  ///< magnitude c of each bucket
   std::span<const float> mids() const { return mids_; }    ///< c + w/2: rounds like the interior
   double max_abs() const { return max_abs_; }
+  const RunData& runs() const { return runs_; }
 
  private:
   const BucketStats* stats_;
   std::vector<float> edges_, mids_;
   double max_abs_ = 0;
+  RunData runs_;
 };
 
 /// True when the statistics path scores `f` exactly on these statistics: man <= 7 and no

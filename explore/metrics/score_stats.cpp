@@ -73,7 +73,174 @@ PreparedStats::PreparedStats(const BucketStats& stats) : stats_(&stats) {
     mids_[i] = std::bit_cast<float>(bs[i].magnitude_bits(1u << (kLowBits - 1)));
   }
   max_abs_ = stats.max_abs();
+
+  RunData& R = runs_;
+  // Distinct magnitudes: a positive and a negative bucket of one magnitude round alike.
+  std::vector<std::int32_t> index(1u << 16, -1);
+  R.bucket_mag.resize(bs.size());
+  for (std::size_t i = 0; i < bs.size(); ++i) {
+    const std::uint32_t mk = bs[i].key & 0xffffu;
+    if (index[mk] < 0) {
+      index[mk] = static_cast<std::int32_t>(R.mag_mid.size());
+      R.mag_mid.push_back(mids_[i]);
+      R.mag_edge.push_back(edges_[i]);
+    }
+    R.bucket_mag[i] = static_cast<std::uint32_t>(index[mk]);
+  }
+  R.pn = {0};
+  R.p1 = {0};
+  R.p2 = {0};
+  R.kl_p.assign(kKlBins, 0.0);
+  bool neg_started = false;
+  std::uint32_t last_seg_key = 0xffffffffu;
+  for (std::size_t i = 0; i < bs.size(); ++i) {
+    const Bucket& b = bs[i];
+    if (is_nan_bucket(b)) continue;
+    const double c = edges_[i], u = b.ulp();
+    const std::uint64_t n1i = b.n - b.n0;
+    const auto n0 = static_cast<double>(b.n0), n1 = static_cast<double>(n1i);
+    const double x2_int = n1 * c * c + 2.0 * c * u * static_cast<double>(b.s1) + u * u * static_cast<double>(b.s2);
+    R.count += static_cast<double>(b.n);
+    R.total_x2 += n0 * c * c + (n1i ? x2_int : 0.0);
+    if (b.n0 > 0) R.edge_buckets.push_back(static_cast<std::uint32_t>(i));
+    R.kl_p[static_cast<std::size_t>(kl_bin(c, max_abs_))] += n0;
+    if (n1i == 0) continue;
+    R.kl_p[static_cast<std::size_t>(kl_bin(mids_[i], max_abs_))] += n1;
+    if (b.negative() && !neg_started) {
+      R.first_negative = R.mag.size();
+      neg_started = true;
+    }
+    const double xhi = c + b.lmax * u;
+    if (b.negative()) {
+      R.neg_interior_x2 += x2_int;
+      R.neg_interior_max = std::max(R.neg_interior_max, xhi);
+    }
+    const std::uint32_t seg_key = b.key >> 8;  // sign and exponent field
+    if (seg_key != last_seg_key) {
+      const int e = static_cast<int>(b.exponent_field());
+      R.seg_base.push_back(e == 0 ? 0.0 : std::ldexp(1.0, e - 127));
+      R.seg_ulp.push_back(u);
+      last_seg_key = seg_key;
+    }
+    const u128 t = static_cast<u128>(b.key & 0xffu) << kLowBits;  // y = t*2^15 + L
+    R.mag.push_back(R.bucket_mag[i]);
+    R.seg.push_back(static_cast<std::uint32_t>(R.seg_base.size() - 1));
+    R.pn.push_back(R.pn.back() + n1i);
+    R.p1.push_back(R.p1.back() + n1i * t + b.s1);
+    R.p2.push_back(R.p2.back() + n1i * t * t + 2 * t * b.s1 + b.s2);
+    R.xlo.push_back(c + b.lmin * u);
+    R.xhi.push_back(xhi);
+  }
+  if (!neg_started) R.first_negative = R.mag.size();
 }
+
+namespace {
+
+/// Deterministic rounding without reciprocal sums: runs of buckets of one binade that round to
+/// the same value are scored together from the prefix sums (exact integers, as per bucket).
+ErrorSums score_runs(const PreparedStats& p, const Format& f, const QuantOptions& o, const ScoreNeeds& needs) {
+  const RunData& R = p.runs();
+  const auto& bs = p.stats().buckets();
+  QuantOptions qo = o;
+  qo.threads = 1;
+  const Quantizer qz(f, qo);
+  const std::size_t nm = R.mag_mid.size();
+  thread_local std::vector<float> qf;
+  thread_local std::vector<double> qm;
+  qm.resize(nm);
+  if (qz.fast_path()) {
+    qf.resize(nm);
+    qz.quantize(R.mag_mid, qf);
+    for (std::size_t i = 0; i < nm; ++i) qm[i] = qf[i];
+  } else {
+    for (std::size_t i = 0; i < nm; ++i) qm[i] = qz.round(R.mag_mid[i]).value;
+  }
+  const double maxv = f.max_value();
+  const bool signed_fmt = f.sign == 1;
+  thread_local std::vector<double> hq;
+  if (needs.kl) hq.assign(kKlBins, 0.0);
+  const double range = p.max_abs();
+  ErrorSums s;
+  s.count = R.count;
+  s.sum_x2 = R.total_x2;
+  const std::size_t n_int = R.mag.size();
+  const std::size_t end = signed_fmt ? n_int : R.first_negative;
+  std::size_t k = 0;
+  while (k < end) {
+    const std::size_t a = k;
+    const double q = qm[R.mag[k]];
+    const std::uint32_t sg = R.seg[k];
+    ++k;
+    while (k < end && R.seg[k] == sg && qm[R.mag[k]] == q) ++k;
+    const std::uint64_t n = R.pn[k] - R.pn[a];
+    const u128 a1 = R.p1[k] - R.p1[a], a2 = R.p2[k] - R.p2[a];
+    const double base = R.seg_base[sg], u = R.seg_ulp[sg];
+    const double d = q - base;
+    double sse;
+    if (!std::isfinite(d)) {
+      sse = std::isnan(d) ? d : std::numeric_limits<double>::infinity();
+    } else if (const double kk = d / u; std::fabs(kk) <= 1099511627776.0 && kk == std::floor(kk)) {
+      const auto ki = static_cast<i128>(kk);
+      const i128 v = static_cast<i128>(a2) - 2 * ki * static_cast<i128>(a1) + static_cast<i128>(n) * ki * ki;
+      sse = static_cast<double>(v) * (u * u);
+    } else {
+      // q far below the binade (K < 0, not an integer) or |K| > 2^40 >> y: no cancellation.
+      sse = static_cast<double>(n) * d * d - 2.0 * d * u * static_cast<double>(a1) +
+            u * u * static_cast<double>(a2);
+    }
+    s.sse += sse;
+    s.max_abs = std::max({s.max_abs, std::fabs(q - R.xlo[a]), std::fabs(q - R.xhi[k - 1])});
+    const auto nd = static_cast<double>(n);
+    s.sum_xq += q * (nd * base + u * static_cast<double>(a1));
+    s.sum_q2 += nd * q * q;
+    if (q == 0) s.underflow += nd;
+    if (needs.kl) hq[static_cast<std::size_t>(kl_bin(std::fabs(q), range))] += nd;
+  }
+  // Overflow: interior buckets whose values exceed max(V); mids ascend within each sign part.
+  auto overflowing = [&](std::size_t lo, std::size_t hi) {
+    std::size_t l = lo, h = hi;
+    while (l < h) {
+      const std::size_t m = l + (h - l) / 2;
+      if (static_cast<double>(R.mag_mid[R.mag[m]]) > maxv) h = m;
+      else l = m + 1;
+    }
+    return static_cast<double>(R.pn[hi] - R.pn[l]);
+  };
+  s.overflow += overflowing(0, R.first_negative);
+  if (signed_fmt) {
+    s.overflow += overflowing(R.first_negative, n_int);
+  } else {
+    const auto clipped = static_cast<double>(R.pn[n_int] - R.pn[R.first_negative]);
+    s.neg_clipped += clipped;
+    s.sse += R.neg_interior_x2;
+    s.max_abs = std::max(s.max_abs, R.neg_interior_max);
+    if (needs.kl) hq[0] += clipped;
+  }
+  // Values exactly on a bucket edge (midpoints live here): one by one.
+  for (const std::uint32_t i : R.edge_buckets) {
+    const Bucket& b = bs[i];
+    const double c = p.edges()[i];
+    const auto n0 = static_cast<double>(b.n0);
+    const bool clipped = b.negative() && !signed_fmt;
+    const double q = clipped ? 0.0 : qz.round(c).value;
+    if (clipped) {
+      if (c != 0) s.neg_clipped += n0;
+    } else {
+      if (c > maxv) s.overflow += n0;
+      if (c != 0 && q == 0) s.underflow += n0;
+    }
+    const double err = q - c;
+    s.sse += n0 * err * err;
+    s.max_abs = std::max(s.max_abs, std::fabs(err));
+    s.sum_xq += n0 * c * q;
+    s.sum_q2 += n0 * q * q;
+    if (needs.kl) hq[static_cast<std::size_t>(kl_bin(std::fabs(q), range))] += n0;
+  }
+  if (needs.kl) s.kl = kl_from_histograms(R.kl_p, hq);
+  return s;
+}
+
+}  // namespace
 
 bool stats_exact(const BucketStats& stats, const Format& f) {
   if (f.man > 7) return false;
@@ -119,6 +286,7 @@ std::optional<ErrorSums> score_stats(const PreparedStats& p, const Format& f, co
   const BucketStats& st = p.stats();
   if (!stats_exact(st, f)) return std::nullopt;
   const bool sr = o.rounding == Rounding::Stochastic;
+  if (!sr && !needs.relative) return score_runs(p, f, o, needs);
   QuantOptions qo = o;
   qo.threads = 1;
   if (sr) qo.rounding = Rounding::Rtz;  // gives lo; hi is the next value up

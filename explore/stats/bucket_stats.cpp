@@ -135,18 +135,22 @@ void BucketStats::merge(const BucketStats& o) {
 // ---- Collector ----
 
 namespace {
-/// Dense per-thread entry: 32 bytes, so one cache line holds two keys.
+/// Dense per-thread entry, 32 bytes. The count and the sum of L share one word (n << 40 | s1) so
+/// the hot loop does two read-modify-writes per value; min, max and the edge count change rarely
+/// and are updated behind predictable branches.
 struct Entry {
-  std::uint32_t n;
-  std::uint32_t n0;
-  std::uint64_t s1;
+  std::uint64_t ns1;
   std::uint64_t s2;
+  std::uint32_t n0;
   std::uint16_t lmin;
   std::uint16_t lmax;
-  std::uint32_t pad;
+  std::uint64_t pad;
 };
 static_assert(sizeof(Entry) == 32);
-constexpr std::uint64_t kFlushEvery = std::uint64_t{1} << 31;  // keeps n < 2^32, s2 < 2^62
+constexpr std::uint64_t kNShift = 40;
+constexpr Entry kEmpty{0, 0, 0, 0xffff, 0, 0};
+// Flushing after 2^24 values keeps n < 2^24 and s1 < 2^39 inside ns1, and s2 < 2^54.
+constexpr std::uint64_t kFlushEvery = std::uint64_t{1} << 24;
 constexpr std::size_t kSmall = 1 << 16;                        // below: one thread, touched list
 }  // namespace
 
@@ -156,7 +160,7 @@ struct Collector::Table {
   std::vector<std::uint32_t> touched; // keys first hit in small adds
   bool scan_all = false;              // a large add happened: flush scans every key
   Table(bool recip) : e(kKeyCount), r(recip ? kKeyCount : 0) {
-    for (Entry& x : e) x = Entry{0, 0, 0, 0, 0xffff, 0, 0};
+    for (Entry& x : e) x = kEmpty;
   }
 };
 
@@ -179,14 +183,13 @@ void accumulate(const float* v, std::size_t len, Entry* e, double* r, std::vecto
     const std::uint32_t low = u & ((1u << kLowBits) - 1u);
     Entry& x = e[k];
     if constexpr (Track) {
-      if (x.n == 0) touched->push_back(k);
+      if (x.ns1 == 0) touched->push_back(k);
     }
-    x.n += 1;
-    x.n0 += low == 0;
-    x.s1 += low;
+    x.ns1 += (std::uint64_t{1} << kNShift) | low;
     x.s2 += static_cast<std::uint64_t>(low) * low;
-    x.lmin = static_cast<std::uint16_t>(std::min<std::uint32_t>(x.lmin, low == 0 ? 0xffffu : low));
-    x.lmax = static_cast<std::uint16_t>(std::max<std::uint32_t>(x.lmax, low));
+    if (low == 0) [[unlikely]] ++x.n0;
+    if (low > x.lmax) [[unlikely]] x.lmax = static_cast<std::uint16_t>(low);
+    if (low - 1u < static_cast<std::uint32_t>(x.lmin) - 1u) [[unlikely]] x.lmin = static_cast<std::uint16_t>(low);
     if constexpr (Recip) {
       const std::uint32_t ef = (u >> 23) & 0xffu;
       if (low != 0 && ef != 255) {
@@ -204,6 +207,11 @@ void accumulate(const float* v, std::size_t len, Entry* e, double* r, std::vecto
 
 void Collector::add(std::span<const float> values) {
   if (values.empty()) return;
+  if (values.size() > kFlushEvery) {  // the packed counters need a flush every 2^24 values
+    for (std::size_t at = 0; at < values.size(); at += kFlushEvery)
+      add(values.subspan(at, std::min<std::size_t>(kFlushEvery, values.size() - at)));
+    return;
+  }
   if (tables_.empty()) {
     tables_.resize(static_cast<std::size_t>(threads_), nullptr);
   }
@@ -248,12 +256,12 @@ void Collector::flush() {
     std::vector<Bucket> sorted;
     auto take = [&](std::uint32_t k) {
       Entry& x = t->e[k];
-      if (x.n == 0) return;
+      if (x.ns1 == 0) return;
       Bucket b;
       b.key = k;
-      b.n = x.n;
+      b.n = x.ns1 >> kNShift;
       b.n0 = x.n0;
-      b.s1 = x.s1;
+      b.s1 = x.ns1 & ((std::uint64_t{1} << kNShift) - 1);
       b.s2 = x.s2;
       b.lmin = x.lmin;
       b.lmax = x.lmax;
@@ -262,7 +270,7 @@ void Collector::flush() {
         t->r[k] = 0.0;
       }
       sorted.push_back(b);
-      x = Entry{0, 0, 0, 0, 0xffff, 0, 0};
+      x = kEmpty;
     };
     if (t->scan_all) {
       for (std::uint32_t k = 0; k < kKeyCount; ++k) take(k);

@@ -47,7 +47,7 @@ json base_config() {
     "space": {"width": 8, "sign": [0, 1], "exp": [1, 2, 3, 4, 5, 6], "bias": {"min": -8, "max": 22},
               "specials": ["none", "fn"], "subnormals": [true, false], "rounding": ["rne", "rtz"]},
     "granularity": ["tensor", "role"],
-    "metrics": ["mse", "rmse", "nmse", "sqnr_db", "max_abs_err", "mean_rel_err", "cosine", "neg_clipped_frac"],
+    "metrics": ["mse", "rmse", "nmse", "sqnr_db", "max_abs_err", "cosine", "kl_div", "neg_clipped_frac"],
     "objectives": [{"column": "mse"}, {"column": "exp", "goal": "min"}],
     "chunk": 4096
   })");
@@ -180,6 +180,7 @@ TEST(Outputs, FilesColumnsAndProvenance) {
   const auto dir = make_inputs("outputs");
   json j = base_config();
   j["space"] = json::parse(R"({"width": 8, "sign": [0, 1], "exp": [2, 3, 4, 5], "bias": {"min": -2, "max": 12}})");
+  j["metrics"].push_back("mean_rel_err");
   const SweepConfig c = parse_config(j, dir);
   const SweepResult r = run_sweep(c, open_inputs(c));
   Provenance prov = current_provenance();
