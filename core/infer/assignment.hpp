@@ -1,0 +1,87 @@
+#pragma once
+// Format assignment of a model: which format each conv2d/linear layer uses for its weights and
+// for its input activation. Role defaults plus per-node overrides, each "float32" (no
+// quantization), a format name ("s1e4m3b10", "e4m3fn") or "fit:LAYOUT" ("fit:s0e4m4"): that
+// (sign, exp, man, specials) with the fit bias of FORMAT.md chosen per layer.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/format/format.hpp"
+#include "core/infer/model.hpp"
+
+namespace ffp8::infer {
+
+/// One role's format choice, as written in a config.
+struct FormatChoice {
+  enum class Kind : std::uint8_t { Float32, Fixed, Fit };
+  Kind kind = Kind::Float32;
+  Format format;  ///< Fixed: the format; Fit: the layout (its bias is chosen per layer)
+
+  /// Parses "float32", a format name or preset, or "fit:LAYOUT" (LAYOUT like "s1e4m3" or
+  /// "s1e4m3-fn", or a preset whose bias is then replaced). Throws FormatError quoting `text`.
+  static FormatChoice parse(std::string_view text);
+  /// Text form: "float32", "s1e4m3b10", "fit:s1e4m3" (with suffixes).
+  std::string text() const;
+};
+
+/// Weight and activation choices of one layer.
+struct LayerChoice {
+  FormatChoice weight, activation;
+};
+
+/// Role defaults and per-node overrides (a node absent from `overrides` takes the defaults).
+struct Assignment {
+  FormatChoice weight, activation;
+  std::map<std::string, LayerChoice> overrides;
+
+  /// The choice for node `name`.
+  LayerChoice for_node(const std::string& name) const;
+  /// All float32: the reference network.
+  static Assignment float32() { return {}; }
+};
+
+/// The largest bias b with max(V) >= a for `layout` (its bias ignored), clamped to [-1000, 1000];
+/// a == 0 (or no data) gives the IEEE bias 2^(exp-1) - 1. Same rule as explore's fit.
+int fit_bias(const Format& layout, double a);
+
+/// Largest magnitudes seen in one tensor (calibration statistics of a layer's input).
+struct RangeStats {
+  double max_abs = 0.0;       ///< max |x| over finite values
+  double max_positive = 0.0;  ///< max x over finite positive values (the "a" of unsigned formats)
+  std::uint64_t count = 0;
+  /// Folds in values.
+  void add(const float* x, std::size_t n);
+  /// The fit rule's `a` for a format of sign `sign`: negatives ignored when unsigned.
+  double fit_a(int sign) const { return sign == 0 ? max_positive : max_abs; }
+};
+
+/// The resolved formats of one quantizable layer.
+struct LayerFormats {
+  std::string node;
+  Op op = Op::Conv2d;
+  LayerChoice choice;                 ///< what the assignment asked for
+  std::optional<Format> activation;   ///< nullopt: float32
+  std::vector<Format> weight;         ///< empty: float32; one (per tensor) or one per output channel
+  double weight_max_abs = 0.0;        ///< max |w| (per tensor)
+  std::optional<RangeStats> activation_range;  ///< calibration statistics, when gathered
+};
+
+/// The per-layer plan of a model, in node order (only conv2d/linear nodes).
+using QuantPlan = std::vector<LayerFormats>;
+
+/// Resolves `assignment` for every quantizable node of `model`. `calib` maps node names to the
+/// calibration statistics of their inputs (needed only for "fit" activations: ConfigError when
+/// missing). `per_channel` gives "fit" weights one bias per output channel. Overrides naming no
+/// conv2d/linear node are a ConfigError naming the node. The resulting formats must have a
+/// float32 fast path (else FormatError naming the layer).
+QuantPlan resolve_plan(const Model& model, const Assignment& assignment,
+                       const std::map<std::string, RangeStats>* calib, bool per_channel);
+
+/// True when some activation choice (default or override) is "fit" (calibration needed).
+bool needs_calibration(const Assignment& assignment);
+
+}  // namespace ffp8::infer

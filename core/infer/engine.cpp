@@ -1,0 +1,216 @@
+// Engine: buffers live from their producer to their last consumer (a pool reuses them, so peak
+// memory follows the batch size and the widest part of the graph); quantizable layers quantize
+// their input into a scratch buffer and multiply with weights quantized once.
+#include "core/infer/engine.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "core/errors.hpp"
+#include "core/infer/ops.hpp"
+
+namespace ffp8::infer {
+
+struct Engine::Layer {
+  std::vector<float> weight;          // quantized weights (empty: the model's float32 weights)
+  std::optional<Quantizer> activation;
+  std::size_t counts = 0;             // index into counts_
+};
+
+namespace {
+
+// Decorrelated stochastic streams per layer and role (results stay independent of batching).
+std::uint64_t layer_seed(std::uint64_t seed, std::size_t node, int role) {
+  return seed ^ (0x9E3779B97F4A7C15ull * (2 * static_cast<std::uint64_t>(node) + static_cast<std::uint64_t>(role) + 1));
+}
+
+void check_nan(const QuantCounts& c, const Format& f, const std::string& node, const char* what) {
+  if (c.nan_inputs > 0 && !f.has_nan())
+    throw DataError(fmt::format("node '{}': its {} has {} NaN value(s) and format '{}' has no NaN code", node, what,
+                                c.nan_inputs, f.name()));
+}
+
+}  // namespace
+
+Engine::Engine(std::shared_ptr<const Model> model, QuantPlan plan, EngineOptions options)
+    : model_(std::move(model)), plan_(std::move(plan)), options_(options) {
+  const Model& m = *model_;
+  layers_.resize(m.nodes.size());
+  last_use_.assign(m.nodes.size() + 1, -1);
+  for (std::size_t i = 0; i < m.nodes.size(); ++i)
+    for (int id : m.nodes[i].inputs) last_use_[static_cast<std::size_t>(id)] = static_cast<int>(i);
+  last_use_[static_cast<std::size_t>(m.output)] = static_cast<int>(m.nodes.size());  // kept to the end
+
+  for (const LayerFormats& lf : plan_) {
+    const int i = m.find(lf.node);
+    if (i < 0 || !is_quantizable(m.nodes[static_cast<std::size_t>(i)].op))
+      throw ConfigError(fmt::format("quantization plan names '{}', which is no conv2d/linear node of '{}'", lf.node, m.path));
+  }
+  for (std::size_t i = 0; i < m.nodes.size(); ++i) {
+    const Node& n = m.nodes[i];
+    if (!is_quantizable(n.op)) continue;
+    auto layer = std::make_shared<Layer>();
+    layer->counts = counts_.size();
+    counts_.push_back({n.name, {}, {}});
+    const auto it = std::find_if(plan_.begin(), plan_.end(), [&](const LayerFormats& lf) { return lf.node == n.name; });
+    if (it != plan_.end()) {
+      QuantOptions qo = options_.quant;
+      qo.threads = options_.threads;
+      if (!it->weight.empty()) {
+        const std::size_t groups = it->weight.size(), len = n.weight.data.size() / groups;
+        if (groups != 1 && groups != static_cast<std::size_t>(n.weight.shape[0]))
+          throw ConfigError(fmt::format("node '{}': {} weight formats for {} output channels", n.name, groups,
+                                        n.weight.shape[0]));
+        layer->weight.resize(n.weight.data.size());
+        qo.seed = layer_seed(options_.quant.seed, i, 1);
+        for (std::size_t g = 0; g < groups; ++g) {
+          const Quantizer q(it->weight[g], qo);
+          const QuantCounts c = q.quantize(std::span<const float>(n.weight.data).subspan(g * len, len),
+                                           std::span<float>(layer->weight).subspan(g * len, len), g * len);
+          check_nan(c, it->weight[g], n.name, "weight");
+          counts_.back().weight += c;
+        }
+      }
+      if (it->activation) {
+        qo.seed = layer_seed(options_.quant.seed, i, 0);
+        layer->activation.emplace(*it->activation, qo);
+      }
+    }
+    layers_[i] = std::move(layer);
+  }
+}
+
+int Engine::add_tap(ActivationTap tap) {
+  taps_.emplace_back(next_tap_, std::move(tap));
+  return next_tap_++;
+}
+
+void Engine::remove_tap(int id) {
+  std::erase_if(taps_, [id](const auto& t) { return t.first == id; });
+}
+
+std::vector<float> Engine::acquire(std::size_t size) {
+  // Smallest free buffer that fits, else the largest one grown, else a new one.
+  auto best = pool_.end();
+  for (auto it = pool_.begin(); it != pool_.end(); ++it) {
+    if (it->capacity() >= size && (best == pool_.end() || it->capacity() < best->capacity())) best = it;
+  }
+  if (best == pool_.end() && !pool_.empty())
+    best = std::max_element(pool_.begin(), pool_.end(), [](const auto& a, const auto& b) { return a.capacity() < b.capacity(); });
+  std::vector<float> buf;
+  if (best != pool_.end()) {
+    buf = std::move(*best);
+    pool_.erase(best);
+  }
+  buf.resize(size);
+  return buf;
+}
+
+void Engine::release(std::vector<float>&& buf) {
+  if (buf.capacity() > 0) pool_.push_back(std::move(buf));
+}
+
+std::span<const float> Engine::run(std::span<const float> input, std::int64_t n, std::uint64_t first_image) {
+  const Model& m = *model_;
+  const std::int64_t per_image = numel(m.input_shape);
+  if (n < 0 || static_cast<std::int64_t>(input.size()) != n * per_image)
+    throw DataError(fmt::format("'{}': expected {} images of shape {} ({} values), got {} values", m.path, n,
+                                shape_text(m.input_shape), n * per_image, input.size()));
+  const int threads = options_.threads;
+  std::vector<std::vector<float>> vals(m.nodes.size() + 1);
+  auto ptr = [&](int id) -> const float* { return id == 0 ? input.data() : vals[static_cast<std::size_t>(id)].data(); };
+  // An input read for the last time by node i may be reused as its output (in-place ops).
+  auto reusable = [&](int id, std::size_t i) { return id != 0 && last_use_[static_cast<std::size_t>(id)] == static_cast<int>(i); };
+
+  for (std::size_t i = 0; i < m.nodes.size(); ++i) {
+    const Node& nd = m.nodes[i];
+    const int in0 = nd.inputs[0];
+    const Shape& ishape = m.tensor_shape(in0);
+    const auto out_size = static_cast<std::size_t>(n * numel(nd.shape));
+    const auto in_size = static_cast<std::size_t>(n * numel(ishape));
+    std::vector<float> out;
+    switch (nd.op) {
+      case Op::Conv2d:
+      case Op::Linear: {
+        const Layer& L = *layers_[i];
+        const float* x = ptr(in0);
+        for (const auto& [id, tap] : taps_)
+          tap(TapEvent{nd.name, static_cast<int>(i), std::span<const float>(x, in_size), ishape, n, first_image});
+        std::vector<float> q;
+        if (L.activation) {
+          q = acquire(in_size);
+          const QuantCounts c = L.activation->quantize(std::span<const float>(x, in_size), std::span<float>(q),
+                                                       first_image * static_cast<std::uint64_t>(numel(ishape)));
+          check_nan(c, L.activation->format(), nd.name, "input activation");
+          counts_[L.counts].activation += c;
+          x = q.data();
+        }
+        out = acquire(out_size);
+        const float* w = L.weight.empty() ? nd.weight.data.data() : L.weight.data();
+        const float* b = nd.bias.empty() ? nullptr : nd.bias.data.data();
+        if (nd.op == Op::Conv2d)
+          ops::conv2d(nd, ishape, w, b, x, out.data(), n, threads);
+        else
+          ops::linear(nd, ishape, w, b, x, out.data(), n, threads);
+        release(std::move(q));
+        break;
+      }
+      case Op::BatchNorm2d:
+      case Op::Relu:
+      case Op::Relu6:
+      case Op::Flatten: {
+        const float* x = ptr(in0);
+        if (reusable(in0, i)) {
+          out = std::move(vals[static_cast<std::size_t>(in0)]);  // elementwise: in place (same data pointer)
+        } else {
+          out = acquire(out_size);
+        }
+        if (nd.op == Op::BatchNorm2d) ops::batchnorm2d(nd, ishape, x, out.data(), n, threads);
+        if (nd.op == Op::Relu)
+          ops::relu(x, out.data(), static_cast<std::int64_t>(out_size), std::numeric_limits<float>::infinity(), threads);
+        if (nd.op == Op::Relu6) ops::relu(x, out.data(), static_cast<std::int64_t>(out_size), 6.0f, threads);
+        if (nd.op == Op::Flatten && x != out.data()) std::memcpy(out.data(), x, out_size * sizeof(float));
+        break;
+      }
+      case Op::MaxPool2d:
+        out = acquire(out_size);
+        ops::maxpool2d(nd, ishape, ptr(in0), out.data(), n, threads);
+        break;
+      case Op::AvgPool2d:
+        out = acquire(out_size);
+        ops::avgpool2d(nd, ishape, ptr(in0), out.data(), n, threads);
+        break;
+      case Op::AdaptiveAvgPool2d:
+        out = acquire(out_size);
+        ops::adaptive_avgpool2d(nd, ishape, ptr(in0), out.data(), n, threads);
+        break;
+      case Op::Add:
+        out = acquire(out_size);
+        ops::add(ptr(in0), ptr(nd.inputs[1]), out.data(), static_cast<std::int64_t>(out_size), threads);
+        break;
+      case Op::Cat: {
+        out = acquire(out_size);
+        std::vector<Shape> shapes;
+        std::vector<const float*> xs;
+        for (int id : nd.inputs) {
+          shapes.push_back(m.tensor_shape(id));
+          xs.push_back(ptr(id));
+        }
+        ops::cat(nd, shapes, xs, out.data(), n);
+        break;
+      }
+    }
+    vals[i + 1] = std::move(out);
+    for (int id : nd.inputs)
+      if (reusable(id, i) && !vals[static_cast<std::size_t>(id)].empty()) release(std::move(vals[static_cast<std::size_t>(id)]));
+  }
+  std::vector<float>& res = vals[static_cast<std::size_t>(m.output)];
+  logits_.assign(res.begin(), res.end());
+  for (auto& v : vals) release(std::move(v));
+  return logits_;
+}
+
+}  // namespace ffp8::infer

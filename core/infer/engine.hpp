@@ -1,0 +1,88 @@
+#pragma once
+// The quantized inference engine: runs a layout-1 graph on NCHW float32 batches, emulating
+// FFP8 by quantizing, with the project's Quantizer, every conv2d/linear layer's weights (once,
+// at construction) and its input activation (on every batch) to the formats of a QuantPlan.
+// Arithmetic is float32 with float32 accumulation; an empty plan runs the float32 network.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "core/infer/assignment.hpp"
+#include "core/infer/model.hpp"
+#include "core/quant/quantize.hpp"
+
+namespace ffp8::infer {
+
+/// Options of an Engine.
+struct EngineOptions {
+  QuantOptions quant;  ///< rounding, saturation and seed of every quantization (threads ignored)
+  int threads = 0;     ///< OpenMP threads of kernels and quantization; 0 = OpenMP's default
+};
+
+/// What a tap receives: the input tensor of one conv2d/linear node for the current batch, as
+/// the layer reads it *before* its activation quantization (float32; in a quantized engine it
+/// carries the quantization error of the layers upstream).
+struct TapEvent {
+  const std::string& node;          ///< node name (the /activations/<node> name of the layout)
+  int node_index;                   ///< index in Model::nodes
+  std::span<const float> values;    ///< batch * numel(shape) values, NCHW
+  const Shape& shape;               ///< per-image shape, e.g. [C, H, W] or [F]
+  std::int64_t batch;               ///< images in this batch
+  std::uint64_t first_image;        ///< global index of the batch's first image
+};
+
+/// Activation tap: called synchronously, in node order, from the thread calling Engine::run;
+/// the span is valid only during the call (copy what you keep). Taps may not call the engine.
+using ActivationTap = std::function<void(const TapEvent&)>;
+
+/// Quantization counts of one layer's input activations, summed over the batches run.
+struct LayerCounts {
+  std::string node;
+  QuantCounts activation;
+  QuantCounts weight;
+};
+
+/// Runs one model under one quantization plan. Not thread-safe (one run at a time); keep one
+/// Engine per concurrent caller. The model is shared, never copied.
+class Engine {
+ public:
+  /// Prepares the engine: quantizes weights per `plan` (entries matched to nodes by name; a
+  /// quantizable node without an entry runs in float32). Throws FormatError/DataError.
+  Engine(std::shared_ptr<const Model> model, QuantPlan plan = {}, EngineOptions options = {});
+
+  /// Runs `n` images (input [n, C, H, W] flattened, n * numel(input_shape) values) and returns
+  /// the logits [n, num_classes], valid until the next call. `first_image` is the global index
+  /// of the first image: it keys the stochastic-rounding stream (results then do not depend on
+  /// the batch size) and is passed to taps. Throws DataError on NaN into a NaN-less format.
+  std::span<const float> run(std::span<const float> input, std::int64_t n, std::uint64_t first_image = 0);
+
+  /// Registers a tap; returns its id. Taps are called in registration order.
+  int add_tap(ActivationTap tap);
+  /// Removes a tap by id (unknown ids are ignored).
+  void remove_tap(int id);
+
+  const Model& model() const { return *model_; }
+  const QuantPlan& plan() const { return plan_; }
+  /// Quantization counts per quantizable node (node order), accumulated since construction.
+  const std::vector<LayerCounts>& counts() const { return counts_; }
+
+ private:
+  struct Layer;  // per-node prepared state
+  std::vector<float> acquire(std::size_t size);
+  void release(std::vector<float>&& buf);
+
+  std::shared_ptr<const Model> model_;
+  QuantPlan plan_;
+  EngineOptions options_;
+  std::vector<std::shared_ptr<Layer>> layers_;  // by node index; null for non-quantizable nodes
+  std::vector<int> last_use_;                   // tensor id -> last node index reading it
+  std::vector<std::pair<int, ActivationTap>> taps_;
+  int next_tap_ = 0;
+  std::vector<LayerCounts> counts_;
+  std::vector<std::vector<float>> pool_;        // free buffers, reused across nodes and batches
+  std::vector<float> logits_;
+};
+
+}  // namespace ffp8::infer

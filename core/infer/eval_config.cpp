@@ -1,0 +1,136 @@
+// Eval config parsing: every key checked with its JSON path, unknown keys rejected.
+#include "core/infer/eval_config.hpp"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "core/errors.hpp"
+
+namespace ffp8::infer {
+
+using nlohmann::json;
+
+namespace {
+
+[[noreturn]] void fail(const std::string& source, const std::string& path, const std::string& what) {
+  throw ConfigError(fmt::format("{}: {} {}", source, path, what));
+}
+
+void only_keys(const json& j, const std::set<std::string>& allowed, const std::string& source, const std::string& at) {
+  if (!j.is_object()) fail(source, at.empty() ? "/" : at, "must be a JSON object");
+  for (const auto& [k, v] : j.items()) {
+    if (!allowed.count(k)) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      fail(source, at + "/" + k, fmt::format("is not a known key (allowed here: {})", list));
+    }
+  }
+}
+
+std::int64_t get_int(const json& j, const std::string& source, const std::string& path, std::int64_t min) {
+  if (!j.is_number_integer()) fail(source, path, fmt::format("must be an integer, found {}", j.dump()));
+  const auto v = j.get<std::int64_t>();
+  if (v < min) fail(source, path, fmt::format("must be at least {}, found {}", min, v));
+  return v;
+}
+
+bool get_bool(const json& j, const std::string& source, const std::string& path) {
+  if (!j.is_boolean()) fail(source, path, fmt::format("must be true or false, found {}", j.dump()));
+  return j.get<bool>();
+}
+
+std::string get_string(const json& j, const std::string& source, const std::string& path) {
+  if (!j.is_string()) fail(source, path, fmt::format("must be a string, found {}", j.dump()));
+  return j.get<std::string>();
+}
+
+FormatChoice get_choice(const json& j, const std::string& source, const std::string& path) {
+  const std::string text = get_string(j, source, path);
+  try {
+    return FormatChoice::parse(text);
+  } catch (const FormatError& e) {
+    fail(source, path, fmt::format("is not a format choice: {}", e.what()));
+  }
+}
+
+}  // namespace
+
+EvalConfig parse_eval_config(const json& j, const std::filesystem::path& base, const std::string& source) {
+  only_keys(j, {"model", "data", "limit", "batch", "calib", "formats", "rounding", "saturate", "seed", "fold_bn",
+                "per_channel", "threads", "out", "comment"},
+            source, "");
+  EvalConfig c;
+  c.as_json = j;
+  auto path_of = [&](const char* key) {
+    if (!j.contains(key)) fail(source, std::string("/") + key, "is required");
+    const std::filesystem::path p = get_string(j.at(key), source, std::string("/") + key);
+    return (p.is_absolute() ? p : base / p).lexically_normal().string();
+  };
+  c.model = path_of("model");
+  c.data = path_of("data");
+  if (j.contains("limit")) c.limit = get_int(j["limit"], source, "/limit", 0);
+  if (j.contains("batch")) c.batch = get_int(j["batch"], source, "/batch", 1);
+  if (j.contains("calib")) c.calib = get_int(j["calib"], source, "/calib", 0);
+  if (j.contains("threads")) c.threads = static_cast<int>(get_int(j["threads"], source, "/threads", 0));
+  if (j.contains("fold_bn")) c.fold_bn = get_bool(j["fold_bn"], source, "/fold_bn");
+  if (j.contains("per_channel")) c.per_channel = get_bool(j["per_channel"], source, "/per_channel");
+  if (j.contains("saturate")) c.quant.saturate = get_bool(j["saturate"], source, "/saturate");
+  if (j.contains("seed")) c.quant.seed = static_cast<std::uint64_t>(get_int(j["seed"], source, "/seed", 0));
+  if (j.contains("rounding")) {
+    try {
+      c.quant.rounding = parse_rounding(get_string(j["rounding"], source, "/rounding"));
+    } catch (const FormatError& e) {
+      fail(source, "/rounding", e.what());
+    }
+  }
+  if (j.contains("out")) {
+    const std::filesystem::path p = get_string(j["out"], source, "/out");
+    c.out = (p.is_absolute() ? p : base / p).lexically_normal().string();
+  }
+  if (!j.contains("formats")) fail(source, "/formats", "is required (an object with 'weight' and 'activation')");
+  const json& f = j["formats"];
+  only_keys(f, {"weight", "activation", "overrides"}, source, "/formats");
+  for (const char* role : {"weight", "activation"})
+    if (!f.contains(role))
+      fail(source, std::string("/formats/") + role,
+           "is required: the default format of that role (\"float32\", a format name, or \"fit:LAYOUT\")");
+  c.formats.weight = get_choice(f["weight"], source, "/formats/weight");
+  c.formats.activation = get_choice(f["activation"], source, "/formats/activation");
+  if (f.contains("overrides")) {
+    const json& o = f["overrides"];
+    if (!o.is_object()) fail(source, "/formats/overrides", "must be an object mapping node names to formats");
+    for (const auto& [node, v] : o.items()) {
+      const std::string at = "/formats/overrides/" + node;
+      LayerChoice lc{c.formats.weight, c.formats.activation};
+      if (v.is_string()) {
+        lc.weight = lc.activation = get_choice(v, source, at);
+      } else {
+        only_keys(v, {"weight", "activation"}, source, at);
+        if (v.contains("weight")) lc.weight = get_choice(v["weight"], source, at + "/weight");
+        if (v.contains("activation")) lc.activation = get_choice(v["activation"], source, at + "/activation");
+      }
+      c.formats.overrides[node] = lc;
+    }
+  }
+  return c;
+}
+
+EvalConfig load_eval_config(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) throw IoError(fmt::format("cannot read config file '{}'", file.string()));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  json j;
+  try {
+    j = json::parse(ss.str());
+  } catch (const json::parse_error& e) {
+    throw ConfigError(fmt::format("'{}': not valid JSON (byte {})", file.string(), e.byte));
+  }
+  return parse_eval_config(j, file.has_parent_path() ? file.parent_path() : std::filesystem::path("."),
+                           fmt::format("'{}'", file.string()));
+}
+
+}  // namespace ffp8::infer

@@ -1,0 +1,183 @@
+// evaluate(): calibration pass, then one streamed pass through both engines.
+#include "core/infer/evaluate.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+
+#include "core/errors.hpp"
+#include "core/infer/data.hpp"
+
+namespace ffp8::infer {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// Rank of the label's logit: how many classes score strictly higher (ties favour the label,
+// as a stable top-k does for the first index).
+struct Ranked {
+  int top1;
+  bool in_top5;
+};
+Ranked rank(const float* l, std::int64_t classes, std::int64_t label) {
+  int best = 0;
+  for (std::int64_t c = 1; c < classes; ++c)
+    if (l[c] > l[best]) best = static_cast<int>(c);
+  bool top5 = false;
+  if (label >= 0 && label < classes) {
+    std::int64_t higher = 0;
+    for (std::int64_t c = 0; c < classes; ++c)
+      if (l[c] > l[label] || (l[c] == l[label] && c < label)) ++higher;
+    top5 = higher < 5;
+  }
+  return {best, top5};
+}
+
+bool quantizes_anything(const QuantPlan& plan) {
+  return std::any_of(plan.begin(), plan.end(), [](const LayerFormats& l) { return l.activation || !l.weight.empty(); });
+}
+
+}  // namespace
+
+EvalResult evaluate(const EvalConfig& cfg, const EvalHooks& hooks) {
+  auto base = std::make_shared<Model>(read_model(cfg.model));
+  std::shared_ptr<const Model> model = base;
+  if (cfg.fold_bn && !base->bn_folded) model = std::make_shared<Model>(fold_batchnorm(*base));
+  const DataFile data = DataFile::open(cfg.data);
+  if (data.image_shape() != model->input_shape)
+    throw DataError(fmt::format("data file '{}' holds images of shape {}, but model '{}' expects inputs of shape {}",
+                                cfg.data, shape_text(data.image_shape()), cfg.model, shape_text(model->input_shape)));
+  const std::int64_t count = cfg.limit > 0 ? std::min(cfg.limit, data.size()) : data.size();
+  const std::int64_t per = numel(model->input_shape), classes = model->num_classes;
+  EngineOptions eo;
+  eo.quant = cfg.quant;
+  eo.threads = cfg.threads;
+  Engine fp32(model, {}, eo);
+
+  EvalResult r;
+  r.count = count;
+  r.num_classes = classes;
+  std::vector<float> x;
+  // Calibration: the float32 network's conv/linear inputs over the first `calib` images.
+  std::map<std::string, RangeStats> stats;
+  if (needs_calibration(cfg.formats) && cfg.calib > 0) {
+    const auto t0 = Clock::now();
+    const int tap = fp32.add_tap([&](const TapEvent& e) { stats[e.node].add(e.values.data(), e.values.size()); });
+    r.calib_images = std::min(cfg.calib, data.size());
+    for (std::int64_t first = 0; first < r.calib_images; first += cfg.batch) {
+      const std::int64_t n = std::min(cfg.batch, r.calib_images - first);
+      x.resize(static_cast<std::size_t>(n * per));
+      data.read(first, n, x);
+      fp32.run(x, n, static_cast<std::uint64_t>(first));
+    }
+    fp32.remove_tap(tap);
+    r.calib_seconds = since(t0);
+  }
+  r.plan = resolve_plan(*model, cfg.formats, r.calib_images > 0 ? &stats : nullptr, cfg.per_channel);
+  Engine quant(model, r.plan, eo);
+  r.all_float32 = !quantizes_anything(r.plan);
+  if (hooks.on_engine) hooks.on_engine(quant);
+  if (hooks.start) hooks.start(count, classes);
+
+  std::int64_t hit1 = 0, hit5 = 0, hit1f = 0, hit5f = 0, agree = 0;
+  const auto t0 = Clock::now();
+  for (std::int64_t first = 0; first < count; first += cfg.batch) {
+    const std::int64_t n = std::min(cfg.batch, count - first);
+    auto t = Clock::now();
+    x.resize(static_cast<std::size_t>(n * per));
+    data.read(first, n, x);
+    const auto labels = data.labels(first, n);
+    r.read_seconds += since(t);
+    t = Clock::now();
+    const std::span<const float> lq = quant.run(x, n, static_cast<std::uint64_t>(first));
+    r.quantized_seconds += since(t);
+    t = Clock::now();
+    const std::span<const float> lf = r.all_float32 ? lq : fp32.run(x, n, static_cast<std::uint64_t>(first));
+    if (!r.all_float32) r.fp32_seconds += since(t);
+    for (std::int64_t i = 0; i < n; ++i) {
+      const auto label = labels[static_cast<std::size_t>(i)];
+      const Ranked q = rank(lq.data() + i * classes, classes, label);
+      const Ranked f = rank(lf.data() + i * classes, classes, label);
+      hit1 += q.top1 == label;
+      hit5 += q.in_top5;
+      hit1f += f.top1 == label;
+      hit5f += f.in_top5;
+      agree += q.top1 == f.top1;
+    }
+    if (hooks.logits) hooks.logits(first, n, lq);
+    if (hooks.progress) hooks.progress(first + n, count);
+  }
+  r.seconds = since(t0);
+  if (r.all_float32) r.fp32_seconds = r.quantized_seconds;
+  const double c = count > 0 ? double(count) : 1.0;
+  r.top1 = double(hit1) / c;
+  r.top5 = double(hit5) / c;
+  r.top1_fp32 = double(hit1f) / c;
+  r.top5_fp32 = double(hit5f) / c;
+  r.agreement_fp32 = count > 0 ? double(agree) / c : 0.0;
+  r.counts = quant.counts();
+  return r;
+}
+
+nlohmann::json to_json(const EvalResult& r) {
+  using nlohmann::json;
+  auto frac = [](std::uint64_t k, std::uint64_t n) { return n ? double(k) / double(n) : 0.0; };
+  json layers = json::array();
+  for (std::size_t i = 0; i < r.plan.size(); ++i) {
+    const LayerFormats& l = r.plan[i];
+    json j;
+    j["node"] = l.node;
+    j["op"] = std::string(op_info(l.op).name);
+    j["weight_choice"] = l.choice.weight.text();
+    j["activation_choice"] = l.choice.activation.text();
+    if (l.weight.empty()) {
+      j["weight"] = "float32";
+    } else if (l.weight.size() == 1) {
+      j["weight"] = l.weight[0].name();
+    } else {
+      json names = json::array();
+      for (const Format& f : l.weight) names.push_back(f.name());
+      j["weight"] = names;  // per output channel
+    }
+    j["activation"] = l.activation ? l.activation->name() : "float32";
+    j["weight_max_abs"] = l.weight_max_abs;
+    if (l.activation_range) {
+      j["activation_max_abs"] = l.activation_range->max_abs;
+      j["activation_max_positive"] = l.activation_range->max_positive;
+    }
+    const auto it = std::find_if(r.counts.begin(), r.counts.end(), [&](const LayerCounts& c) { return c.node == l.node; });
+    if (it != r.counts.end()) {
+      const QuantCounts& a = it->activation;
+      j["activation_overflow_frac"] = frac(a.overflow, a.count);
+      j["activation_underflow_frac"] = frac(a.underflow, a.count);
+      j["activation_neg_clipped_frac"] = frac(a.neg_clipped, a.count);
+      j["weight_overflow_frac"] = frac(it->weight.overflow, it->weight.count);
+      j["weight_underflow_frac"] = frac(it->weight.underflow, it->weight.count);
+    }
+    layers.push_back(j);
+  }
+  auto ips = [&](double s) { return s > 0 ? double(r.count) / s : 0.0; };
+  return json{{"top1", r.top1},
+              {"top5", r.top5},
+              {"count", r.count},
+              {"agreement_fp32", r.agreement_fp32},
+              {"top1_fp32", r.top1_fp32},
+              {"top5_fp32", r.top5_fp32},
+              {"num_classes", r.num_classes},
+              {"calib_images", r.calib_images},
+              {"layers", layers},
+              {"images_per_second", ips(r.seconds)},
+              {"images_per_second_quantized", ips(r.quantized_seconds)},
+              {"images_per_second_fp32", ips(r.fp32_seconds)},
+              {"seconds", r.seconds},
+              {"seconds_quantized", r.quantized_seconds},
+              {"seconds_fp32", r.fp32_seconds},
+              {"seconds_read", r.read_seconds},
+              {"seconds_calibration", r.calib_seconds}};
+}
+
+}  // namespace ffp8::infer

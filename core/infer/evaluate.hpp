@@ -1,0 +1,48 @@
+#pragma once
+// Accuracy of a model under a format assignment: calibrates fit formats in float32 on the first
+// `calib` images, then streams the data set in batches through the quantized engine and the
+// float32 engine side by side (one pass), counting top-1, top-5 and top-1 agreement.
+#include <cstdint>
+#include <functional>
+#include <span>
+
+#include <nlohmann/json.hpp>
+
+#include "core/infer/engine.hpp"
+#include "core/infer/eval_config.hpp"
+
+namespace ffp8::infer {
+
+/// Callbacks of an evaluation (all optional).
+struct EvalHooks {
+  /// After each batch: images done, images in total.
+  std::function<void(std::int64_t done, std::int64_t total)> progress;
+  /// After each batch: the quantized engine's logits [n, classes] of images [first, first + n).
+  std::function<void(std::int64_t first, std::int64_t n, std::span<const float> logits)> logits;
+  /// Once, before the first batch: images to evaluate and classes per image.
+  std::function<void(std::int64_t count, std::int64_t classes)> start;
+  /// Once, before the first batch: the quantized engine (e.g. to add activation taps).
+  std::function<void(Engine& quantized)> on_engine;
+};
+
+/// Outcome of an evaluation.
+struct EvalResult {
+  std::int64_t count = 0, num_classes = 0, calib_images = 0;
+  double top1 = 0, top5 = 0;                 ///< quantized network
+  double top1_fp32 = 0, top5_fp32 = 0;       ///< float32 network
+  double agreement_fp32 = 0;                 ///< share of images with the same top-1 class as float32
+  QuantPlan plan;
+  std::vector<LayerCounts> counts;
+  double seconds = 0;                        ///< wall time of the main pass (data, both engines)
+  double quantized_seconds = 0, fp32_seconds = 0, read_seconds = 0, calib_seconds = 0;
+  bool all_float32 = false;                  ///< nothing quantized: one engine ran
+};
+
+/// Runs an evaluation. Throws IoError/ConfigError/DataError/FormatError on bad input (e.g. image
+/// shape of the data file differs from the model input).
+EvalResult evaluate(const EvalConfig& config, const EvalHooks& hooks = {});
+
+/// The result as eval.json fields (top1, top5, count, agreement_fp32, layers, timing, ...).
+nlohmann::json to_json(const EvalResult& r);
+
+}  // namespace ffp8::infer

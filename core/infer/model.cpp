@@ -1,0 +1,429 @@
+// Layout-1 model reader: root attributes, /graph JSON against the op table, parameters, and a
+// shape-inference pass that must reproduce every shape PyTorch stored.
+#include "core/infer/model.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+
+#include "core/errors.hpp"
+#include "core/infer/h5_extra.hpp"
+#include "core/io/h5.hpp"
+
+namespace ffp8::infer {
+
+using nlohmann::json;
+
+const std::vector<OpInfo>& op_table() {
+  static const std::vector<OpInfo> table = {
+      {Op::Conv2d, "conv2d", {"stride", "padding", "dilation", "groups"}, {"weight", "bias"}, {"weight"}, 1},
+      {Op::Linear, "linear", {}, {"weight", "bias"}, {"weight"}, 1},
+      {Op::BatchNorm2d, "batchnorm2d", {"eps"}, {"mean", "var", "weight", "bias"}, {"mean", "var", "weight", "bias"}, 1},
+      {Op::Relu, "relu", {}, {}, {}, 1},
+      {Op::Relu6, "relu6", {}, {}, {}, 1},
+      {Op::MaxPool2d, "maxpool2d", {"kernel_size", "stride", "padding", "dilation", "ceil_mode"}, {}, {}, 1},
+      {Op::AvgPool2d, "avgpool2d",
+       {"kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"}, {}, {}, 1},
+      {Op::AdaptiveAvgPool2d, "adaptive_avgpool2d", {"output_size"}, {}, {}, 1},
+      {Op::Add, "add", {}, {}, {}, 2},
+      {Op::Cat, "cat", {"dim"}, {}, {}, 0},
+      {Op::Flatten, "flatten", {"start_dim", "end_dim"}, {}, {}, 1},
+  };
+  return table;
+}
+
+const OpInfo& op_info(Op op) { return op_table()[static_cast<std::size_t>(op)]; }
+
+std::optional<Op> parse_op(std::string_view name) {
+  for (const auto& o : op_table())
+    if (o.name == name) return o.op;
+  return std::nullopt;
+}
+
+std::int64_t numel(const Shape& s) {
+  std::int64_t n = 1;
+  for (auto d : s) n *= d;
+  return n;
+}
+
+std::string shape_text(const Shape& s) { return fmt::format("[{}]", fmt::join(s, ", ")); }
+
+int Model::find(std::string_view n) const {
+  for (std::size_t i = 0; i < nodes.size(); ++i)
+    if (nodes[i].name == n) return static_cast<int>(i);
+  return -1;
+}
+
+namespace {
+
+std::string op_names() {
+  std::string s;
+  for (const auto& o : op_table()) s += (s.empty() ? "" : ", ") + std::string(o.name);
+  return s;
+}
+
+[[noreturn]] void bad(const std::string& where, const std::string& what) {
+  throw IoError(fmt::format("{}: {}", where, what));
+}
+
+int get_int(const json& a, const char* key, const std::string& where) {
+  const json& v = a.at(key);
+  if (!v.is_number_integer()) bad(where, fmt::format("attribute '{}' must be an integer, found {}", key, v.dump()));
+  return v.get<int>();
+}
+
+std::array<int, 2> get_pair(const json& a, const char* key, const std::string& where) {
+  const json& v = a.at(key);
+  if (!v.is_array() || v.size() != 2 || !v[0].is_number_integer() || !v[1].is_number_integer())
+    bad(where, fmt::format("attribute '{}' must be a list of two integers, found {}", key, v.dump()));
+  return {v[0].get<int>(), v[1].get<int>()};
+}
+
+bool get_bool(const json& a, const char* key, const std::string& where) {
+  const json& v = a.at(key);
+  if (!v.is_boolean()) bad(where, fmt::format("attribute '{}' must be true or false, found {}", key, v.dump()));
+  return v.get<bool>();
+}
+
+// Reads the op's attributes; their presence and the absence of others were checked before.
+void read_attrs(Node& n, const json& a, const std::string& where) {
+  switch (n.op) {
+    case Op::Conv2d:
+      n.stride = get_pair(a, "stride", where);
+      n.padding = get_pair(a, "padding", where);
+      n.dilation = get_pair(a, "dilation", where);
+      n.groups = get_int(a, "groups", where);
+      if (n.groups < 1) bad(where, "attribute 'groups' must be at least 1");
+      break;
+    case Op::BatchNorm2d:
+      if (!a.at("eps").is_number() || !(a.at("eps").get<double>() >= 0))
+        bad(where, fmt::format("attribute 'eps' must be a non-negative number, found {}", a.at("eps").dump()));
+      n.eps = a.at("eps").get<double>();
+      break;
+    case Op::MaxPool2d:
+      n.kernel = get_pair(a, "kernel_size", where);
+      n.stride = get_pair(a, "stride", where);
+      n.padding = get_pair(a, "padding", where);
+      n.dilation = get_pair(a, "dilation", where);
+      n.ceil_mode = get_bool(a, "ceil_mode", where);
+      break;
+    case Op::AvgPool2d:
+      n.kernel = get_pair(a, "kernel_size", where);
+      n.stride = get_pair(a, "stride", where);
+      n.padding = get_pair(a, "padding", where);
+      n.ceil_mode = get_bool(a, "ceil_mode", where);
+      n.count_include_pad = get_bool(a, "count_include_pad", where);
+      if (!a.at("divisor_override").is_null()) {
+        n.divisor_override = get_int(a, "divisor_override", where);
+        if (*n.divisor_override == 0) bad(where, "attribute 'divisor_override' must not be 0");
+      }
+      break;
+    case Op::AdaptiveAvgPool2d: n.output_size = get_pair(a, "output_size", where); break;
+    case Op::Cat: n.dim = get_int(a, "dim", where); break;
+    case Op::Flatten:
+      n.start_dim = get_int(a, "start_dim", where);
+      n.end_dim = get_int(a, "end_dim", where);
+      break;
+    default: break;
+  }
+  for (const auto& p : {n.kernel, n.stride, n.dilation, n.output_size})
+    if (p[0] < 1 || p[1] < 1) bad(where, "kernel_size, stride, dilation and output_size must be positive");
+  if (n.padding[0] < 0 || n.padding[1] < 0) bad(where, "attribute 'padding' must not be negative");
+}
+
+// PyTorch's pooling_output_shape.
+std::int64_t pool_out(std::int64_t in, int k, int s, int p, int d, bool ceil) {
+  const std::int64_t num = in + 2 * p - std::int64_t{d} * (k - 1) - 1 + (ceil ? s - 1 : 0);
+  std::int64_t out = (num >= 0 ? num / s : -((-num + s - 1) / s)) + 1;
+  if (ceil && (out - 1) * s >= in + p) --out;
+  return out;
+}
+
+}  // namespace
+
+Shape infer_shape(const Node& n, const std::vector<Shape>& in, const std::string& file) {
+  const std::string where = fmt::format("'{}': node '{}' ({})", file, n.name, op_info(n.op).name);
+  auto need_rank = [&](const Shape& s, std::size_t r) {
+    if (s.size() != r)
+      bad(where, fmt::format("expects an input of rank {} (batch excluded), found {}", r, shape_text(s)));
+  };
+  const Shape& x = in[0];
+  switch (n.op) {
+    case Op::Conv2d: {
+      need_rank(x, 3);
+      const Shape& w = n.weight.shape;
+      if (w.size() != 4 || w[1] * n.groups != x[0] || w[0] % n.groups != 0)
+        bad(where, fmt::format("weight {} has shape {}, expected [Co, {}/{} groups, kH, kW] with Co divisible by "
+                               "the groups", n.weight.path, shape_text(w), x[0], n.groups));
+      if (!n.bias.empty() && n.bias.shape != Shape{w[0]})
+        bad(where, fmt::format("bias {} has shape {}, expected [{}]", n.bias.path, shape_text(n.bias.shape), w[0]));
+      Shape o{w[0], 0, 0};
+      for (int i = 0; i < 2; ++i) {
+        const std::int64_t span = x[1 + i] + 2 * n.padding[i] - std::int64_t{n.dilation[i]} * (w[2 + i] - 1) - 1;
+        if (span < 0) bad(where, fmt::format("the kernel does not fit the input {}", shape_text(x)));
+        o[1 + i] = span / n.stride[i] + 1;
+      }
+      return o;
+    }
+    case Op::Linear: {
+      need_rank(x, 1);
+      const Shape& w = n.weight.shape;
+      if (w.size() != 2 || w[1] != x[0])
+        bad(where, fmt::format("weight {} has shape {}, expected [O, {}]", n.weight.path, shape_text(w), x[0]));
+      if (!n.bias.empty() && n.bias.shape != Shape{w[0]})
+        bad(where, fmt::format("bias {} has shape {}, expected [{}]", n.bias.path, shape_text(n.bias.shape), w[0]));
+      return {w[0]};
+    }
+    case Op::BatchNorm2d:
+      need_rank(x, 3);
+      for (const Tensor* t : {&n.mean, &n.var, &n.weight, &n.bias})
+        if (t->shape != Shape{x[0]})
+          bad(where, fmt::format("{} has shape {}, expected [{}]", t->path, shape_text(t->shape), x[0]));
+      return x;
+    case Op::Relu:
+    case Op::Relu6: return x;
+    case Op::MaxPool2d:
+    case Op::AvgPool2d: {
+      need_rank(x, 3);
+      Shape o{x[0], 0, 0};
+      for (int i = 0; i < 2; ++i) {
+        if (n.padding[i] * 2 > n.kernel[i])
+          bad(where, "padding must be at most half of the kernel size (as PyTorch requires)");
+        const int d = n.op == Op::MaxPool2d ? n.dilation[i] : 1;
+        o[1 + i] = pool_out(x[1 + i], n.kernel[i], n.stride[i], n.padding[i], d, n.ceil_mode);
+        if (o[1 + i] < 1) bad(where, fmt::format("output would be empty for input {}", shape_text(x)));
+      }
+      return o;
+    }
+    case Op::AdaptiveAvgPool2d:
+      need_rank(x, 3);
+      return {x[0], n.output_size[0], n.output_size[1]};
+    case Op::Add:
+      if (in[0] != in[1])
+        bad(where, fmt::format("inputs have shapes {} and {}; layout 1 has no broadcasting", shape_text(in[0]),
+                               shape_text(in[1])));
+      return x;
+    case Op::Cat: {
+      const auto d = static_cast<std::size_t>(n.dim);
+      if (n.dim < 1 || d > x.size()) bad(where, fmt::format("dim {} is out of range for input {}", n.dim, shape_text(x)));
+      Shape o = x;
+      o[d - 1] = 0;
+      for (const Shape& s : in) {
+        Shape a = s, b = x;
+        if (a.size() != b.size()) bad(where, "inputs have different ranks");
+        a[d - 1] = b[d - 1] = 0;
+        if (a != b) bad(where, fmt::format("inputs {} and {} differ outside dim {}", shape_text(x), shape_text(s), n.dim));
+        o[d - 1] += s[d - 1];
+      }
+      return o;
+    }
+    case Op::Flatten: {
+      const int rank = static_cast<int>(x.size()) + 1;
+      const int end = n.end_dim < 0 ? n.end_dim + rank : n.end_dim;
+      if (n.start_dim < 1 || end >= rank || end < n.start_dim)
+        bad(where, fmt::format("start_dim {} / end_dim {} do not fit an input of rank {}", n.start_dim, n.end_dim, rank));
+      Shape o(x.begin(), x.begin() + (n.start_dim - 1));
+      std::int64_t m = 1;
+      for (int i = n.start_dim; i <= end; ++i) m *= x[static_cast<std::size_t>(i - 1)];
+      o.push_back(m);
+      o.insert(o.end(), x.begin() + end, x.end());
+      return o;
+    }
+  }
+  bad(where, "unknown op");
+}
+
+void parse_graph(const std::string& text, Model& m, const std::string& file) {
+  json g;
+  try {
+    g = json::parse(text);
+  } catch (const json::parse_error& e) {
+    bad(fmt::format("'{}'", file), fmt::format("/graph is not valid JSON ({})", e.what()));
+  }
+  const std::string top = fmt::format("'{}': /graph", file);
+  if (!g.is_object()) bad(top, "must be a JSON object");
+  for (const char* k : {"inputs", "outputs", "nodes"})
+    if (!g.contains(k) || !g[k].is_array()) bad(top, fmt::format("has no list '{}'", k));
+  if (g["inputs"].size() != 1 || g["outputs"].size() != 1 || !g["inputs"][0].is_string() || !g["outputs"][0].is_string())
+    bad(top, "must have exactly one input and one output (layout 1)");
+  m.input_name = g["inputs"][0].get<std::string>();
+  std::map<std::string, int> ids{{m.input_name, 0}};
+  static const std::regex name_re("[A-Za-z_][A-Za-z0-9_]*");
+  m.nodes.clear();
+  for (std::size_t i = 0; i < g["nodes"].size(); ++i) {
+    const json& j = g["nodes"][i];
+    std::string where = fmt::format("'{}': /graph node {}", file, i);
+    if (!j.is_object()) bad(where, "is not an object");
+    for (const char* k : {"name", "op", "inputs", "outputs", "params", "attrs", "shape"})
+      if (!j.contains(k)) bad(where, fmt::format("has no '{}'", k));
+    if (!j["name"].is_string() || !std::regex_match(j["name"].get<std::string>(), name_re))
+      bad(where, fmt::format("has an invalid name {}", j["name"].dump()));
+    Node n;
+    n.name = j["name"].get<std::string>();
+    where = fmt::format("'{}': /graph node '{}'", file, n.name);
+    const std::string opname = j["op"].is_string() ? j["op"].get<std::string>() : j["op"].dump();
+    const auto op = parse_op(opname);
+    if (!op) bad(where, fmt::format("unknown op '{}' (layout {} knows {})", opname, kModelLayout, op_names()));
+    n.op = *op;
+    const OpInfo& info = op_info(n.op);
+    if (j["outputs"] != json::array({n.name})) bad(where, fmt::format("outputs must be [\"{}\"]", n.name));
+    if (ids.count(n.name)) bad(where, "tensor name defined twice");
+    if (!j["inputs"].is_array() || j["inputs"].empty() ||
+        (info.inputs > 0 && j["inputs"].size() != static_cast<std::size_t>(info.inputs)))
+      bad(where, fmt::format("op '{}' takes {} input(s), found {}", info.name,
+                             info.inputs > 0 ? std::to_string(info.inputs) : "one or more", j["inputs"].dump()));
+    for (const json& t : j["inputs"]) {
+      if (!t.is_string() || !ids.count(t.get<std::string>()))
+        bad(where, fmt::format("input {} is not a graph input or an earlier node's output", t.dump()));
+      n.inputs.push_back(ids.at(t.get<std::string>()));
+    }
+    if (!j["attrs"].is_object()) bad(where, "'attrs' must be an object");
+    for (const auto& [k, v] : j["attrs"].items())
+      if (std::find(info.attrs.begin(), info.attrs.end(), k) == info.attrs.end())
+        bad(where, fmt::format("unknown attribute '{}' for op '{}'", k, info.name));
+    for (auto k : info.attrs)
+      if (!j["attrs"].contains(std::string(k))) bad(where, fmt::format("missing attribute '{}' for op '{}'", k, info.name));
+    read_attrs(n, j["attrs"], where);
+    if (!j["params"].is_object()) bad(where, "'params' must be an object");
+    for (const auto& [k, v] : j["params"].items()) {
+      if (std::find(info.params.begin(), info.params.end(), k) == info.params.end())
+        bad(where, fmt::format("unknown param '{}' for op '{}'", k, info.name));
+      if (!v.is_string()) bad(where, fmt::format("param '{}' must be a dataset path", k));
+    }
+    for (auto k : info.required)
+      if (!j["params"].contains(std::string(k))) bad(where, fmt::format("missing param '{}' for op '{}'", k, info.name));
+    auto path_of = [&](const char* k) { return j["params"].contains(k) ? j["params"][k].get<std::string>() : std::string(); };
+    n.weight.path = path_of("weight");
+    n.bias.path = path_of("bias");
+    n.mean.path = path_of("mean");
+    n.var.path = path_of("var");
+    if (!j["shape"].is_array()) bad(where, "'shape' must be a list of integers");
+    for (const json& d : j["shape"]) {
+      if (!d.is_number_integer() || d.get<std::int64_t>() < 1) bad(where, "'shape' must be a list of positive integers");
+      n.shape.push_back(d.get<std::int64_t>());
+    }
+    ids[n.name] = static_cast<int>(m.nodes.size()) + 1;
+    m.nodes.push_back(std::move(n));
+  }
+  const std::string out = g["outputs"][0].get<std::string>();
+  if (!ids.count(out) || ids.at(out) == 0) bad(top, fmt::format("output '{}' is not a node's output", out));
+  m.output = ids.at(out);
+}
+
+namespace {
+
+const char* param_role(Op op, const Tensor& t, const Node& n) {
+  if (op != Op::BatchNorm2d) return &t == &n.weight ? "weight" : "bias";
+  if (&t == &n.mean) return "bn_mean";
+  if (&t == &n.var) return "bn_var";
+  return &t == &n.weight ? "bn_weight" : "bn_bias";
+}
+
+void load_param(const h5::File& f, const Node& n, Tensor& t) {
+  if (t.path.empty()) return;
+  const std::string where = fmt::format("'{}': dataset {} (param of node '{}')", f.path(), t.path, n.name);
+  if (!f.exists(t.path)) bad(where, "is missing");
+  const h5::DatasetInfo info = f.info(t.path);
+  if (info.dtype != h5::DType::Float32)
+    bad(where, fmt::format("must be float32, found {}", h5::dtype_name(info.dtype, info.elem_bytes)));
+  const auto role = f.get_string_attr(t.path, "role");
+  const char* want = param_role(n.op, t, n);
+  if (role && *role != want) bad(where, fmt::format("has role '{}', expected '{}'", *role, want));
+  t.shape.assign(info.shape.begin(), info.shape.end());
+  t.data.resize(info.size());
+  f.read(t.path, 0, std::span<float>(t.data));
+}
+
+}  // namespace
+
+Model read_model(const std::string& path) {
+  const h5::File f = h5::File::open(path);
+  const detail::ExtraReader x(path);
+  Model m;
+  m.path = path;
+  const auto layout = x.int_array_attr("/", "ffp8_layout");
+  if (!layout) bad(fmt::format("'{}'", path), "root attribute 'ffp8_layout' is missing (not an ffp8 model file?)");
+  if (layout->size() != 1 || (*layout)[0] != kModelLayout)
+    bad(fmt::format("'{}'", path),
+        fmt::format("root attribute 'ffp8_layout' = {} is not supported (this reader implements layout {})",
+                    layout->size() == 1 ? std::to_string((*layout)[0]) : fmt::format("[{}]", fmt::join(*layout, ", ")),
+                    kModelLayout));
+  const auto shape = x.int_array_attr("/", "input_shape");
+  if (!shape || shape->size() != 3 || *std::min_element(shape->begin(), shape->end()) < 1)
+    bad(fmt::format("'{}'", path), "root attribute 'input_shape' must be three positive integers [C, H, W]");
+  m.input_shape.assign(shape->begin(), shape->end());
+  const auto classes = x.int_array_attr("/", "num_classes");
+  if (!classes || classes->size() != 1 || (*classes)[0] < 1)
+    bad(fmt::format("'{}'", path), "root attribute 'num_classes' must be a positive integer");
+  m.num_classes = (*classes)[0];
+  if (const auto folded = x.int_array_attr("/", "bn_folded"); folded && folded->size() == 1) m.bn_folded = (*folded)[0] != 0;
+  m.name = f.get_string_attr("/", "model_name").value_or("");
+  if (!f.exists("/graph")) bad(fmt::format("'{}'", path), "dataset /graph is missing");
+  parse_graph(x.read_string("/graph"), m, path);
+
+  std::vector<Shape> shapes{m.input_shape};
+  for (Node& n : m.nodes) {
+    for (Tensor* t : {&n.weight, &n.bias, &n.mean, &n.var}) load_param(f, n, *t);
+    std::vector<Shape> in;
+    for (int id : n.inputs) in.push_back(shapes[static_cast<std::size_t>(id)]);
+    const Shape got = infer_shape(n, in, path);
+    if (got != n.shape)
+      bad(fmt::format("'{}': /graph node '{}'", path, n.name),
+          fmt::format("stored output shape {} differs from the inferred {} (input {})", shape_text(n.shape),
+                      shape_text(got), shape_text(in[0])));
+    shapes.push_back(got);
+  }
+  if (m.tensor_shape(m.output) != Shape{m.num_classes})
+    bad(fmt::format("'{}'", path), fmt::format("graph output shape {} does not match num_classes {}",
+                                               shape_text(m.tensor_shape(m.output)), m.num_classes));
+  return m;
+}
+
+Model fold_batchnorm(const Model& src) {
+  std::vector<int> users(src.nodes.size() + 1, 0);
+  for (const Node& n : src.nodes)
+    for (int id : n.inputs) ++users[static_cast<std::size_t>(id)];
+  ++users[static_cast<std::size_t>(src.output)];
+  Model m = src;
+  m.nodes.clear();
+  std::vector<int> remap(src.nodes.size() + 1, 0);  // old tensor id -> new tensor id
+  for (std::size_t i = 0; i < src.nodes.size(); ++i) {
+    Node n = src.nodes[i];
+    for (int& id : n.inputs) id = remap[static_cast<std::size_t>(id)];
+    const int in = n.inputs.empty() ? 0 : n.inputs[0];
+    if (n.op == Op::BatchNorm2d && in > 0 && m.nodes[static_cast<std::size_t>(in - 1)].op == Op::Conv2d &&
+        users[static_cast<std::size_t>(src.find(m.nodes[static_cast<std::size_t>(in - 1)].name) + 1)] == 1) {
+      Node& c = m.nodes[static_cast<std::size_t>(in - 1)];
+      const std::int64_t co = c.weight.shape[0], per = numel(c.weight.shape) / co;
+      if (c.bias.empty()) {
+        c.bias.path = fmt::format("/params/{}/bias", c.name);
+        c.bias.shape = {co};
+        c.bias.data.assign(static_cast<std::size_t>(co), 0.0f);
+      }
+      for (std::int64_t o = 0; o < co; ++o) {
+        const auto u = static_cast<std::size_t>(o);
+        const double g = double(n.weight.data[u]) / std::sqrt(double(n.var.data[u]) + n.eps);
+        for (std::int64_t k = 0; k < per; ++k) {
+          float& w = c.weight.data[static_cast<std::size_t>(o * per + k)];
+          w = static_cast<float>(double(w) * g);
+        }
+        c.bias.data[u] = static_cast<float>((double(c.bias.data[u]) - double(n.mean.data[u])) * g + double(n.bias.data[u]));
+      }
+      remap[i + 1] = in;
+      continue;
+    }
+    m.nodes.push_back(std::move(n));
+    remap[i + 1] = static_cast<int>(m.nodes.size());
+  }
+  m.output = remap[static_cast<std::size_t>(src.output)];
+  m.bn_folded = true;
+  return m;
+}
+
+}  // namespace ffp8::infer

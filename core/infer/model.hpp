@@ -1,0 +1,112 @@
+#pragma once
+// A layout-1 model file (docs/hdf5-layout.md) in memory: the graph as typed nodes with their
+// parameters, validated against the closed op list, with every output shape re-inferred and
+// checked against the one PyTorch stored.
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ffp8::infer {
+
+/// The closed op list of layout 1.
+enum class Op : std::uint8_t {
+  Conv2d, Linear, BatchNorm2d, Relu, Relu6, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Add, Cat, Flatten
+};
+
+/// One row of the op table: name, attribute keys (exactly these), allowed and required params,
+/// number of inputs (0 = one or more).
+struct OpInfo {
+  Op op;
+  std::string_view name;
+  std::vector<std::string_view> attrs;
+  std::vector<std::string_view> params;
+  std::vector<std::string_view> required;
+  int inputs;
+};
+/// The op table (one entry per Op, in enum order); tests iterate it.
+const std::vector<OpInfo>& op_table();
+/// Table entry of an op.
+const OpInfo& op_info(Op op);
+/// Layout-1 op of a name, nullopt when unknown.
+std::optional<Op> parse_op(std::string_view name);
+/// True for the ops FFP8 quantizes (conv2d, linear): weights and input activations.
+inline bool is_quantizable(Op op) { return op == Op::Conv2d || op == Op::Linear; }
+
+/// The layout versions this reader implements.
+inline constexpr std::int64_t kModelLayout = 1;
+inline constexpr std::int64_t kDataLayout = 1;
+
+/// Shape without the batch dimension, e.g. [C, H, W] or [F].
+using Shape = std::vector<std::int64_t>;
+/// Number of elements of a shape.
+std::int64_t numel(const Shape& s);
+/// "[64, 8, 8]".
+std::string shape_text(const Shape& s);
+
+/// A float32 parameter tensor with its dataset path.
+struct Tensor {
+  std::string path;
+  Shape shape;
+  std::vector<float> data;
+  bool empty() const { return data.empty(); }
+};
+
+/// One graph node. Tensor ids: 0 is the graph input, i + 1 the output of node i.
+struct Node {
+  std::string name;
+  Op op = Op::Relu;
+  std::vector<int> inputs;  ///< tensor ids
+  Shape shape;              ///< output shape (batch excluded), inferred and checked
+
+  // attributes (only those of `op` are meaningful)
+  std::array<int, 2> kernel{1, 1}, stride{1, 1}, padding{0, 0}, dilation{1, 1}, output_size{1, 1};
+  int groups = 1;
+  double eps = 1e-5;
+  bool ceil_mode = false, count_include_pad = true;
+  std::optional<int> divisor_override;
+  int dim = 1, start_dim = 1, end_dim = -1;
+
+  // parameters: conv2d/linear use weight and bias; batchnorm2d all four
+  Tensor weight, bias, mean, var;
+};
+
+/// A model: graph in topological order, parameters loaded.
+struct Model {
+  std::string path;
+  std::string name;          ///< model_name attribute
+  Shape input_shape;         ///< [C, H, W]
+  std::int64_t num_classes = 0;
+  bool bn_folded = false;
+  std::string input_name;    ///< graph input tensor name
+  std::vector<Node> nodes;
+  int output = 0;            ///< tensor id of the logits
+
+  /// Shape of tensor `id` (batch excluded).
+  const Shape& tensor_shape(int id) const { return id == 0 ? input_shape : nodes[id - 1].shape; }
+  /// Name of tensor `id`.
+  const std::string& tensor_name(int id) const { return id == 0 ? input_name : nodes[id - 1].name; }
+  /// Index of the node called `name`, or -1.
+  int find(std::string_view name) const;
+};
+
+/// Reads and validates a model file. Throws IoError naming the file and the attribute, dataset
+/// or node at fault: missing/unknown `ffp8_layout`, unknown op or attr key, bad topology,
+/// parameter shape or stored output shape that differs from the inferred one.
+Model read_model(const std::string& path);
+
+/// Parses and validates the /graph JSON text of `model` (input_shape set, params not loaded:
+/// parameter paths are recorded in each Tensor and shapes checked later). `where` names the file
+/// in messages. Throws IoError.
+void parse_graph(const std::string& json_text, Model& model, const std::string& where);
+
+/// Output shape of `node` from its input shapes (PyTorch's rules); throws IoError naming the node.
+Shape infer_shape(const Node& node, const std::vector<Shape>& inputs, const std::string& where);
+
+/// Folds every batchnorm2d whose input is a conv2d read by nobody else into that conv, as
+/// tools/export.py --fold-bn does (float64 arithmetic, float32 result). Returns the new model.
+Model fold_batchnorm(const Model& model);
+
+}  // namespace ffp8::infer

@@ -1,0 +1,273 @@
+// Float32 kernels of the layout-1 ops. Convolutions are im2col + Eigen GEMM per image (one
+// image per OpenMP thread, so Eigen runs single-threaded inside); accumulation is float32.
+#include "core/infer/ops.hpp"
+
+#include <omp.h>
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+namespace ffp8::infer::ops {
+
+namespace {
+
+using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+int nthreads(int threads) { return threads > 0 ? threads : omp_get_max_threads(); }
+
+// Rows of im2col for one group: row (c, ki, kj), column (oh, ow); zero outside the input.
+void im2col(const float* x, std::int64_t cin, std::int64_t h, std::int64_t w, const Node& nd, std::int64_t kh,
+            std::int64_t kw, std::int64_t ho, std::int64_t wo, float* col) {
+  const std::int64_t s0 = nd.stride[0], s1 = nd.stride[1], p0 = nd.padding[0], p1 = nd.padding[1];
+  const std::int64_t d0 = nd.dilation[0], d1 = nd.dilation[1];
+  for (std::int64_t c = 0; c < cin; ++c) {
+    const float* plane = x + c * h * w;
+    for (std::int64_t ki = 0; ki < kh; ++ki) {
+      for (std::int64_t kj = 0; kj < kw; ++kj) {
+        float* row = col + ((c * kh + ki) * kw + kj) * ho * wo;
+        // Columns ow with 0 <= ow*s1 - p1 + kj*d1 < w.
+        const std::int64_t off = kj * d1 - p1;
+        const std::int64_t lo = off >= 0 ? 0 : std::min(wo, (-off + s1 - 1) / s1);
+        const std::int64_t hi = std::max(lo, std::min(wo, w - off > 0 ? (w - off + s1 - 1) / s1 : 0));
+        for (std::int64_t oh = 0; oh < ho; ++oh) {
+          float* r = row + oh * wo;
+          const std::int64_t ih = oh * s0 - p0 + ki * d0;
+          if (ih < 0 || ih >= h) {
+            std::fill(r, r + wo, 0.0f);
+            continue;
+          }
+          const float* src = plane + ih * w;
+          std::fill(r, r + lo, 0.0f);
+          if (s1 == 1) {
+            std::memcpy(r + lo, src + lo + off, static_cast<std::size_t>(hi - lo) * sizeof(float));
+          } else {
+            for (std::int64_t ow = lo; ow < hi; ++ow) r[ow] = src[ow * s1 + off];
+          }
+          std::fill(r + hi, r + wo, 0.0f);
+        }
+      }
+    }
+  }
+}
+
+// Depthwise-style conv (one input channel per group): a direct loop beats tiny GEMMs.
+void conv_direct(const Node& nd, const Shape& in, const float* w, const float* bias, const float* x, float* y,
+                 std::int64_t n, int threads) {
+  const std::int64_t ci = in[0], h = in[1], wd = in[2], co = nd.shape[0], ho = nd.shape[1], wo = nd.shape[2];
+  const std::int64_t kh = nd.weight.shape[2], kw = nd.weight.shape[3], per_group = co / nd.groups;
+  const std::int64_t s0 = nd.stride[0], s1 = nd.stride[1], p0 = nd.padding[0], p1 = nd.padding[1];
+  const std::int64_t d0 = nd.dilation[0], d1 = nd.dilation[1];
+#pragma omp parallel for collapse(2) schedule(static) num_threads(nthreads(threads))
+  for (std::int64_t b = 0; b < n; ++b) {
+    for (std::int64_t o = 0; o < co; ++o) {
+      const float* plane = x + (b * ci + o / per_group) * h * wd;
+      const float* k = w + o * kh * kw;
+      float* out = y + (b * co + o) * ho * wo;
+      const float b0 = bias ? bias[o] : 0.0f;
+      for (std::int64_t oh = 0; oh < ho; ++oh) {
+        for (std::int64_t ow = 0; ow < wo; ++ow) {
+          float acc = 0.0f;
+          for (std::int64_t ki = 0; ki < kh; ++ki) {
+            const std::int64_t ih = oh * s0 - p0 + ki * d0;
+            if (ih < 0 || ih >= h) continue;
+            for (std::int64_t kj = 0; kj < kw; ++kj) {
+              const std::int64_t iw = ow * s1 - p1 + kj * d1;
+              if (iw >= 0 && iw < wd) acc += plane[ih * wd + iw] * k[ki * kw + kj];
+            }
+          }
+          out[oh * wo + ow] = acc + b0;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void conv2d(const Node& nd, const Shape& in, const float* w, const float* bias, const float* x, float* y,
+            std::int64_t n, int threads) {
+  const std::int64_t ci = in[0], h = in[1], wd = in[2], co = nd.shape[0], ho = nd.shape[1], wo = nd.shape[2];
+  const std::int64_t g = nd.groups, cig = ci / g, cog = co / g, kh = nd.weight.shape[2], kw = nd.weight.shape[3];
+  if (cig == 1 && g > 1) {
+    conv_direct(nd, in, w, bias, x, y, n, threads);
+    return;
+  }
+  const std::int64_t k = cig * kh * kw, p = ho * wo;
+  const bool direct = kh == 1 && kw == 1 && nd.stride[0] == 1 && nd.stride[1] == 1 && nd.padding[0] == 0 &&
+                      nd.padding[1] == 0;
+  const int nt = static_cast<int>(std::min<std::int64_t>(nthreads(threads), std::max<std::int64_t>(n, 1)));
+#pragma omp parallel num_threads(nt)
+  {
+    omp_set_num_threads(1);  // this thread's nested regions: keeps Eigen's GEMM single-threaded
+    std::vector<float> col(direct ? 0 : static_cast<std::size_t>(k * p));
+#pragma omp for schedule(static)
+    for (std::int64_t b = 0; b < n; ++b) {
+      for (std::int64_t gi = 0; gi < g; ++gi) {
+        const float* xg = x + (b * ci + gi * cig) * h * wd;
+        if (!direct) im2col(xg, cig, h, wd, nd, kh, kw, ho, wo, col.data());
+        Eigen::Map<const RowMat> wm(w + gi * cog * k, cog, k);
+        Eigen::Map<const RowMat> cm(direct ? xg : col.data(), k, p);
+        Eigen::Map<RowMat> ym(y + (b * co + gi * cog) * p, cog, p);
+        ym.noalias() = wm * cm;
+        if (bias) {
+          for (std::int64_t o = 0; o < cog; ++o) ym.row(o).array() += bias[gi * cog + o];
+        }
+      }
+    }
+  }
+}
+
+void linear(const Node& nd, const Shape& in, const float* w, const float* bias, const float* x, float* y,
+            std::int64_t n, int threads) {
+  const std::int64_t f = in[0], o = nd.shape[0];
+  Eigen::Map<const RowMat> wm(w, o, f);
+  // Row blocks of the batch per thread; one GEMM each.
+  const int nt = static_cast<int>(std::min<std::int64_t>(nthreads(threads), std::max<std::int64_t>(n, 1)));
+#pragma omp parallel num_threads(nt)
+  {
+    omp_set_num_threads(1);  // keeps Eigen's GEMM single-threaded inside this thread
+    const std::int64_t t = omp_get_thread_num(), tn = omp_get_num_threads();
+    const std::int64_t lo = n * t / tn, hi = n * (t + 1) / tn;
+    if (hi > lo) {
+      Eigen::Map<const RowMat> xm(x + lo * f, hi - lo, f);
+      Eigen::Map<RowMat> ym(y + lo * o, hi - lo, o);
+      ym.noalias() = xm * wm.transpose();
+      if (bias) {
+        Eigen::Map<const Eigen::RowVectorXf> bv(bias, o);
+        ym.rowwise() += bv;
+      }
+    }
+  }
+}
+
+void batchnorm2d(const Node& nd, const Shape& in, const float* x, float* y, std::int64_t n, int threads) {
+  const std::int64_t c = in[0], hw = in[1] * in[2];
+  std::vector<float> a(static_cast<std::size_t>(c)), b(static_cast<std::size_t>(c));
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const double s = double(nd.weight.data[i]) / std::sqrt(double(nd.var.data[i]) + nd.eps);
+    a[i] = static_cast<float>(s);
+    b[i] = static_cast<float>(double(nd.bias.data[i]) - double(nd.mean.data[i]) * s);
+  }
+#pragma omp parallel for schedule(static) num_threads(nthreads(threads))
+  for (std::int64_t p = 0; p < n * c; ++p) {
+    const auto ch = static_cast<std::size_t>(p % c);
+    const float* src = x + p * hw;
+    float* dst = y + p * hw;
+    const float ai = a[ch], bi = b[ch];
+    for (std::int64_t i = 0; i < hw; ++i) dst[i] = src[i] * ai + bi;
+  }
+}
+
+void relu(const float* x, float* y, std::int64_t count, float cap, int threads) {
+#pragma omp parallel for schedule(static) num_threads(nthreads(threads)) if (count > 65536)
+  for (std::int64_t i = 0; i < count; ++i) y[i] = std::min(std::max(x[i], 0.0f), cap);
+}
+
+void maxpool2d(const Node& nd, const Shape& in, const float* x, float* y, std::int64_t n, int threads) {
+  const std::int64_t c = in[0], h = in[1], w = in[2], ho = nd.shape[1], wo = nd.shape[2];
+#pragma omp parallel for schedule(static) num_threads(nthreads(threads))
+  for (std::int64_t p = 0; p < n * c; ++p) {
+    const float* src = x + p * h * w;
+    float* dst = y + p * ho * wo;
+    for (std::int64_t i = 0; i < ho; ++i) {
+      for (std::int64_t j = 0; j < wo; ++j) {
+        float m = -std::numeric_limits<float>::infinity();
+        for (std::int64_t ki = 0; ki < nd.kernel[0]; ++ki) {
+          const std::int64_t ih = i * nd.stride[0] - nd.padding[0] + ki * nd.dilation[0];
+          if (ih < 0 || ih >= h) continue;
+          for (std::int64_t kj = 0; kj < nd.kernel[1]; ++kj) {
+            const std::int64_t iw = j * nd.stride[1] - nd.padding[1] + kj * nd.dilation[1];
+            if (iw < 0 || iw >= w) continue;
+            const float v = src[ih * w + iw];
+            if (v > m || std::isnan(v)) m = v;  // PyTorch propagates NaN
+          }
+        }
+        dst[i * wo + j] = m;
+      }
+    }
+  }
+}
+
+void avgpool2d(const Node& nd, const Shape& in, const float* x, float* y, std::int64_t n, int threads) {
+  const std::int64_t c = in[0], h = in[1], w = in[2], ho = nd.shape[1], wo = nd.shape[2];
+  const std::int64_t k0 = nd.kernel[0], k1 = nd.kernel[1], s0 = nd.stride[0], s1 = nd.stride[1];
+  const std::int64_t p0 = nd.padding[0], p1 = nd.padding[1];
+#pragma omp parallel for schedule(static) num_threads(nthreads(threads))
+  for (std::int64_t p = 0; p < n * c; ++p) {
+    const float* src = x + p * h * w;
+    float* dst = y + p * ho * wo;
+    for (std::int64_t i = 0; i < ho; ++i) {
+      std::int64_t hs = i * s0 - p0, he = std::min(hs + k0, h + p0);
+      const std::int64_t ph = he - hs;
+      hs = std::max<std::int64_t>(hs, 0);
+      he = std::min(he, h);
+      for (std::int64_t j = 0; j < wo; ++j) {
+        std::int64_t ws = j * s1 - p1, we = std::min(ws + k1, w + p1);
+        const std::int64_t pool = ph * (we - ws);
+        ws = std::max<std::int64_t>(ws, 0);
+        we = std::min(we, w);
+        float sum = 0.0f;
+        for (std::int64_t a = hs; a < he; ++a)
+          for (std::int64_t b = ws; b < we; ++b) sum += src[a * w + b];
+        const std::int64_t div = nd.divisor_override ? *nd.divisor_override
+                                 : nd.count_include_pad ? pool
+                                                        : (he - hs) * (we - ws);
+        dst[i * wo + j] = sum / static_cast<float>(div);
+      }
+    }
+  }
+}
+
+void adaptive_avgpool2d(const Node& nd, const Shape& in, const float* x, float* y, std::int64_t n, int threads) {
+  const std::int64_t c = in[0], h = in[1], w = in[2], ho = nd.shape[1], wo = nd.shape[2];
+#pragma omp parallel for schedule(static) num_threads(nthreads(threads))
+  for (std::int64_t p = 0; p < n * c; ++p) {
+    const float* src = x + p * h * w;
+    float* dst = y + p * ho * wo;
+    for (std::int64_t i = 0; i < ho; ++i) {
+      const std::int64_t hs = (i * h) / ho, he = ((i + 1) * h + ho - 1) / ho;
+      for (std::int64_t j = 0; j < wo; ++j) {
+        const std::int64_t ws = (j * w) / wo, we = ((j + 1) * w + wo - 1) / wo;
+        float sum = 0.0f;
+        for (std::int64_t a = hs; a < he; ++a)
+          for (std::int64_t b = ws; b < we; ++b) sum += src[a * w + b];
+        dst[i * wo + j] = sum / static_cast<float>((he - hs) * (we - ws));
+      }
+    }
+  }
+}
+
+void add(const float* a, const float* b, float* y, std::int64_t count, int threads) {
+#pragma omp parallel for schedule(static) num_threads(nthreads(threads)) if (count > 65536)
+  for (std::int64_t i = 0; i < count; ++i) y[i] = a[i] + b[i];
+}
+
+void cat(const Node& nd, std::span<const Shape> shapes, std::span<const float* const> xs, float* y, std::int64_t n) {
+  // Per image the output is, for each index of the dims before `dim`, the inputs' blocks in turn.
+  const auto d = static_cast<std::size_t>(nd.dim - 1);
+  std::int64_t outer = 1;
+  for (std::size_t i = 0; i < d; ++i) outer *= shapes[0][i];
+  std::vector<std::int64_t> block(xs.size()), whole(xs.size());
+  std::int64_t total = 0;
+  for (std::size_t t = 0; t < xs.size(); ++t) {
+    block[t] = 1;
+    for (std::size_t i = d; i < shapes[t].size(); ++i) block[t] *= shapes[t][i];
+    whole[t] = block[t] * outer;
+    total += block[t];
+  }
+  for (std::int64_t b = 0; b < n; ++b) {
+    for (std::int64_t o = 0; o < outer; ++o) {
+      float* dst = y + b * total * outer + o * total;
+      for (std::size_t t = 0; t < xs.size(); ++t) {
+        std::memcpy(dst, xs[t] + b * whole[t] + o * block[t], static_cast<std::size_t>(block[t]) * sizeof(float));
+        dst += block[t];
+      }
+    }
+  }
+}
+
+}  // namespace ffp8::infer::ops

@@ -1,0 +1,116 @@
+// FP32 parity: the engine's logits match PyTorch's (/reference/logits written by tools/export.py
+// --reference) within 1e-4 of the largest logit, for the bundled Fashion-MNIST zoo (untrained,
+// and the trained files in experiments/models/ when present) and untrained torchvision models at a
+// small input size. Each case exports its own model into a temp folder.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+
+#include "core/infer/engine.hpp"
+#include "core/infer/model.hpp"
+#include "tests/infer/test_util.hpp"
+
+namespace ffp8::infer {
+namespace {
+
+using test::read_all;
+
+// Largest |engine - reference| relative to the largest |reference| logit.
+double parity_error(const Model& m, bool fold, int threads) {
+  const h5::File f = h5::File::open(m.path);
+  const std::vector<float> x = read_all(f, "/reference/inputs");
+  const std::vector<float> ref = read_all(f, "/reference/logits");
+  // The comparison means something only if the logits depend on the input.
+  const auto classes = static_cast<std::size_t>(m.num_classes);
+  double spread = 0.0, top = 1e-30;
+  for (std::size_t i = 0; i < ref.size(); ++i) {
+    spread = std::max(spread, std::abs(double(ref[i]) - double(ref[i % classes])));
+    top = std::max(top, std::abs(double(ref[i])));
+  }
+  EXPECT_GT(spread, 1e-3 * top) << m.path << ": reference logits do not depend on the input";
+  auto model = std::make_shared<const Model>(fold ? fold_batchnorm(m) : m);
+  EngineOptions eo;
+  eo.threads = threads;
+  Engine e(model, {}, eo);
+  const auto n = static_cast<std::int64_t>(x.size()) / numel(m.input_shape);
+  const std::span<const float> got = e.run(x, n);
+  EXPECT_EQ(got.size(), ref.size());
+  double err = 0.0, scale = 1e-6;
+  for (std::size_t i = 0; i < std::min(got.size(), ref.size()); ++i) {
+    err = std::max(err, std::abs(double(got[i]) - double(ref[i])));
+    scale = std::max(scale, std::abs(double(ref[i])));
+  }
+  return err / scale;
+}
+
+struct Case {
+  const char* name;
+  const char* model;  // exporter MODEL spec, relative to the repo root
+  const char* args;   // extra exporter arguments
+};
+
+class Parity : public ::testing::TestWithParam<Case> {};
+
+TEST_P(Parity, LogitsMatchPyTorch) {
+  const Case& c = GetParam();
+  test::TempDir dir;
+  const auto file = dir.path() / (std::string(c.name) + ".h5");
+  test::export_model(c.model, file, std::string("--seed 3 --reference 6 ") + c.args);
+  const Model m = read_model(file.string());
+  const double err = parity_error(m, false, 2);
+  RecordProperty("relative_error", std::to_string(err));
+  std::printf("%s: relative error %.3g (%zu nodes)\n", c.name, err, m.nodes.size());
+  EXPECT_LT(err, 1e-4) << c.name;
+  // Single-threaded gives the same answer (per-image parallelism does not change the sums).
+  EXPECT_LT(parity_error(m, false, 1), 1e-4) << c.name;
+  // Folding BatchNorm in the engine keeps the logits (float64 folding, float32 weights).
+  if (!m.bn_folded) {
+    EXPECT_LT(parity_error(m, true, 2), 1e-3) << c.name << " folded";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Zoo, Parity,
+    ::testing::Values(Case{"vgg_small", "tools/ffp8_models.py:vgg_small", ""},
+                      Case{"resnet_small", "tools/ffp8_models.py:resnet_small", ""},
+                      Case{"resnet_small_folded", "tools/ffp8_models.py:resnet_small", "--fold-bn"},
+                      Case{"mobilenet_small", "tools/ffp8_models.py:mobilenet_small", ""},
+                      Case{"densenet_small", "tools/ffp8_models.py:densenet_small", ""},
+                      Case{"inception_small", "tools/ffp8_models.py:inception_small", ""}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+INSTANTIATE_TEST_SUITE_P(
+    Torchvision, Parity,
+    ::testing::Values(Case{"resnet18", "torchvision:resnet18", "--input-shape 3,32,32"},
+                      Case{"mobilenet_v2", "torchvision:mobilenet_v2", "--input-shape 3,32,32"},
+                      Case{"vgg11_bn", "torchvision:vgg11_bn", "--input-shape 3,32,32"},
+                      Case{"densenet121", "torchvision:densenet121", "--input-shape 3,32,32"},
+                      Case{"googlenet", "torchvision:googlenet", "--input-shape 3,32,32"},
+                      Case{"squeezenet1_0", "torchvision:squeezenet1_0", "--input-shape 3,32,32"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+// The trained models a colleague commits to experiments/models/ (skipped while there are none).
+TEST(ParityBundled, ExperimentModelsMatchTheirReference) {
+  const auto dir = test::repo_root() / "experiments" / "models";
+  std::vector<std::filesystem::path> files;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+    if (e.path().extension() == ".h5") files.push_back(e.path());
+  if (files.empty()) GTEST_SKIP() << "no experiments/models/*.h5 yet";
+  int checked = 0;
+  for (const auto& p : files) {
+    const Model m = read_model(p.string());
+    const h5::File f = h5::File::open(p.string());
+    if (!f.exists("/reference/logits")) continue;
+    const double err = parity_error(m, false, 2);
+    std::printf("%s: relative error %.3g\n", p.filename().c_str(), err);
+    EXPECT_LT(err, 1e-4) << p;
+    ++checked;
+  }
+  if (checked == 0) GTEST_SKIP() << "experiments/models/*.h5 have no /reference/logits";
+}
+
+}  // namespace
+}  // namespace ffp8::infer

@@ -1,0 +1,137 @@
+// ffp8 eval: accuracy of a model under a format assignment (INTERFACES.md "Evaluation"). Thin:
+// parses arguments, calls infer::evaluate, prints the summary, writes eval.json (atomically) and
+// optionally the logits.
+#include <omp.h>
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fmt/format.h>
+#include <iostream>
+#include <optional>
+
+#include "core/errors.hpp"
+#include "core/infer/evaluate.hpp"
+#include "core/io/h5.hpp"
+#include "explore/report/report.hpp"
+#include "tools/ffp8/command.hpp"
+
+namespace po = boost::program_options;
+
+namespace {
+
+// A one-line progress bar on stderr, redrawn at most every 0.2 s.
+class Progress {
+ public:
+  explicit Progress(bool on) : on_(on) {}
+  void update(std::int64_t done, std::int64_t total) {
+    if (!on_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (done < total && now - last_ < std::chrono::milliseconds(200)) return;
+    last_ = now;
+    const double s = std::chrono::duration<double>(now - start_).count();
+    const int width = 30, fill = total > 0 ? static_cast<int>(width * done / total) : width;
+    fmt::print(stderr, "\r[{}{}] {}/{} images, {:.0f} images/s ", std::string(static_cast<std::size_t>(fill), '#'),
+               std::string(static_cast<std::size_t>(width - fill), ' '), done, total, s > 0 ? double(done) / s : 0.0);
+    if (done >= total) fmt::print(stderr, "\n");
+  }
+
+ private:
+  bool on_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_{};
+};
+
+int run_eval(const std::vector<std::string>& args) {
+  po::options_description opts(
+      "ffp8 eval CONFIG.json [--out DIR] [--logits OUT.h5] [--threads N]\n\n"
+      "Accuracy of a model under a format assignment: every conv2d/linear layer's weights and input activations\n"
+      "are quantized to the configured formats (float32 arithmetic otherwise); the float32 network runs in the\n"
+      "same pass for agreement_fp32. Prints a summary and writes DIR/eval.json. See docs/inference.md.\n\noptions");
+  opts.add_options()("help,h", "show this help")                                                         //
+      ("out,o", po::value<std::string>(), "output folder for eval.json (default: config \"out\", else .)")  //
+      ("logits", po::value<std::string>(), "also write the quantized network's logits as /logits [N, classes]")  //
+      ("threads,j", po::value<int>(), "threads (0: OpenMP default); overrides the config's \"threads\"")  //
+      ("quiet,q", "no progress bar");
+  po::options_description hidden;
+  hidden.add_options()("config", po::value<std::string>());
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::positional_options_description pos;
+  pos.add("config", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  if (vm.count("help")) {
+    std::cout << opts << "\n";
+    return 0;
+  }
+  if (!vm.count("config")) throw ffp8::cli::UsageError("missing CONFIG.json");
+
+  ffp8::infer::EvalConfig cfg = ffp8::infer::load_eval_config(vm["config"].as<std::string>());
+  if (vm.count("threads")) {
+    cfg.threads = vm["threads"].as<int>();
+    if (cfg.threads < 0) throw ffp8::cli::UsageError(fmt::format("--threads must be 0 or more, not {}", cfg.threads));
+  }
+  const std::string out_dir = vm.count("out") ? vm["out"].as<std::string>() : (cfg.out.empty() ? "." : cfg.out);
+
+  auto prov = ffp8::explore::current_provenance();
+  prov.start = ffp8::explore::iso_utc(std::chrono::system_clock::now());
+  prov.threads = cfg.threads > 0 ? cfg.threads : omp_get_max_threads();
+
+  Progress bar(isatty(STDERR_FILENO) && !vm.count("quiet"));
+  ffp8::infer::EvalHooks hooks;
+  hooks.progress = [&](std::int64_t done, std::int64_t total) { bar.update(done, total); };
+  std::optional<ffp8::h5::AtomicFile> logits;  // committed only after eval.json: whole or nothing
+  if (vm.count("logits")) {
+    logits.emplace(vm["logits"].as<std::string>());
+    hooks.start = [&](std::int64_t count, std::int64_t classes) {
+      ffp8::h5::File& f = logits->file();
+      f.create_dataset("/logits", {static_cast<std::uint64_t>(count), static_cast<std::uint64_t>(classes)},
+                       ffp8::h5::DType::Float32);
+      f.set_attr("/logits", "role", "logits");
+    };
+    hooks.logits = [&](std::int64_t first, std::int64_t n, std::span<const float> l) {
+      const std::uint64_t classes = l.size() / static_cast<std::uint64_t>(n);
+      logits->file().write("/logits", static_cast<std::uint64_t>(first) * classes, l);
+    };
+  }
+  const ffp8::infer::EvalResult r = ffp8::infer::evaluate(cfg, hooks);
+  prov.end = ffp8::explore::iso_utc(std::chrono::system_clock::now());
+
+  nlohmann::json j = ffp8::infer::to_json(r);
+  j["config"] = cfg.as_json;
+  j["model"] = cfg.model;
+  j["data"] = cfg.data;
+  j["rounding"] = std::string(ffp8::to_string(cfg.quant.rounding));
+  j["saturate"] = cfg.quant.saturate;
+  j["fold_bn"] = cfg.fold_bn;
+  j["per_channel"] = cfg.per_channel;
+  j["batch"] = cfg.batch;
+  j["provenance"] = prov.to_json();
+  j["provenance"].erase("config_hash");
+  j["provenance"].erase("ranks");
+
+  std::filesystem::create_directories(out_dir);
+  const std::string out_file = (std::filesystem::path(out_dir) / "eval.json").string();
+  ffp8::h5::write_text_atomic(out_file, j.dump(2) + "\n");
+  if (logits) logits->commit();
+
+  fmt::print("model        {} ({} images of {})\n", cfg.model, r.count, cfg.data);
+  for (const auto& l : r.plan) {
+    const std::string w = l.weight.empty() ? "float32" : l.weight.size() == 1 ? l.weight[0].name()
+                                                        : fmt::format("{} per-channel formats", l.weight.size());
+    fmt::print("  {:<28} weight {:<22} activation {}\n", l.node, w, l.activation ? l.activation->name() : "float32");
+  }
+  fmt::print("top1         {:.4f}   (float32 {:.4f})\n", r.top1, r.top1_fp32);
+  fmt::print("top5         {:.4f}   (float32 {:.4f})\n", r.top5, r.top5_fp32);
+  fmt::print("agreement    {:.4f}   (top-1 equal to float32)\n", r.agreement_fp32);
+  fmt::print("speed        {:.1f} images/s quantized engine, {:.1f} images/s whole pass\n",
+             j["images_per_second_quantized"].get<double>(), j["images_per_second"].get<double>());
+  fmt::print("wrote        {}{}\n", out_file, logits ? fmt::format(", {}", vm["logits"].as<std::string>()) : "");
+  return 0;
+}
+
+}  // namespace
+
+FFP8_COMMAND("eval", "accuracy of a model under a format assignment (eval.json)", run_eval);
