@@ -79,7 +79,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"mobilenet_small", "tools/ffp8_models.py:mobilenet_small", ""},
                       Case{"densenet_small", "tools/ffp8_models.py:densenet_small", ""},
                       Case{"inception_small", "tools/ffp8_models.py:inception_small", ""}),
-    [](const auto& info) { return std::string(info.param.name); });
+    [](const auto& p) { return std::string(p.param.name); });
 
 INSTANTIATE_TEST_SUITE_P(
     Torchvision, Parity,
@@ -89,7 +89,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"densenet121", "torchvision:densenet121", "--input-shape 3,32,32"},
                       Case{"googlenet", "torchvision:googlenet", "--input-shape 3,32,32"},
                       Case{"squeezenet1_0", "torchvision:squeezenet1_0", "--input-shape 3,32,32"}),
-    [](const auto& info) { return std::string(info.param.name); });
+    [](const auto& p) { return std::string(p.param.name); });
 
 // The trained models a colleague commits to experiments/models/ (skipped while there are none).
 TEST(ParityBundled, ExperimentModelsMatchTheirReference) {
