@@ -14,6 +14,7 @@
 #include "explore/pareto/pareto.hpp"
 #include "explore/select/select.hpp"
 #include "explore/sweep/hardware.hpp"
+#include "explore/sweep/search.hpp"
 
 namespace ffp8::explore {
 
@@ -63,16 +64,16 @@ std::vector<ErrorSums> run_direct(const Group& g, const std::vector<std::pair<Fo
   return out;
 }
 
-/// Builds and scores the candidate points of one group; direct-path points are queued.
+/// Builds the candidates of each group, runs the ask/tell search over them and scores every
+/// batch: statistics path where exact, the rest by the direct path in one read of the group.
 class Engine {
  public:
   Engine(const SweepConfig& c, SweepResult& r, const std::vector<Layout>& layouts, int threads)
       : c_(c), r_(r), layouts_(layouts), threads_(threads), needs_(needs_for(c)) {}
 
-  void score_group(std::size_t gi) {
-    const Group& g = r_.groups[gi];
-    const PreparedStats prep(*g.stats);
-    std::vector<Point> pts;
+  /// The grid of the space for a group: layouts x roundings x biases (per the bias rule).
+  std::vector<Candidate> grid(const Group& g) {
+    std::vector<Candidate> out;
     for (const Layout& l : layouts_)
       for (Rounding rd : c_.space.rounding) {
         const std::int64_t set = next_set_;
@@ -80,48 +81,62 @@ class Engine {
         for (const BiasChoice& b : biases_for(l, c_.space.bias, *g.stats)) {
           auto f = make_counted(l, b.bias);
           if (!f) continue;
-          Point p;
-          p.group = gi;
-          p.format = *f;
-          p.rounding = rd;
-          p.bias_rule = b.rule;
-          p.argmin_set = b.argmin ? set : -1;
+          out.push_back({*f, rd, b.rule, b.argmin ? set : -1});
           any_argmin = any_argmin || b.argmin;
-          pts.push_back(std::move(p));
         }
         if (any_argmin) ++next_set_;
       }
-    const auto n = static_cast<std::int64_t>(pts.size());
-    std::vector<char> direct(pts.size(), 0);
-#pragma omp parallel for schedule(dynamic, 8) num_threads(threads_)
-    for (std::int64_t i = 0; i < n; ++i) {
-      Point& p = pts[static_cast<std::size_t>(i)];
-      std::optional<ErrorSums> s;
-      if (!c_.direct_only) s = score_stats(prep, p.format, options_for(c_, p.rounding), needs_);
-      if (s) p.sums = *s;
-      else direct[static_cast<std::size_t>(i)] = 1;
-    }
-    for (std::size_t i = 0; i < pts.size(); ++i) {
-      pts[i].by_stats = !direct[i];
-      if (direct[i]) pending_direct_.push_back(r_.points.size());
-      r_.points.push_back(std::move(pts[i]));
-    }
+    return out;
   }
 
-  /// Runs the queued direct-path points, one read per group.
-  void finish_direct(const ProgressFn& progress) {
-    std::map<std::size_t, std::vector<std::size_t>> by_group;
-    for (std::size_t i : pending_direct_) by_group[r_.points[i].group].push_back(i);
-    double done = 0;
-    for (const auto& [gi, idx] : by_group) {
-      std::vector<std::pair<Format, QuantOptions>> fs;
-      for (std::size_t i : idx) fs.emplace_back(r_.points[i].format, options_for(c_, r_.points[i].rounding));
-      const auto sums = run_direct(r_.groups[gi], fs, c_, threads_);
-      for (std::size_t k = 0; k < idx.size(); ++k) r_.points[idx[k]].sums = sums[k];
-      done += 1;
-      if (progress) progress("direct path", done, static_cast<double>(by_group.size()));
+  /// Scores a batch on group `gi`; `by_stats[i]` tells which path scored candidate i.
+  std::vector<ErrorSums> score_batch(std::size_t gi, const std::vector<Candidate>& batch, std::vector<char>& by_stats) {
+    const Group& g = r_.groups[gi];
+    const PreparedStats prep(*g.stats);
+    std::vector<ErrorSums> sums(batch.size());
+    by_stats.assign(batch.size(), 1);
+    const auto n = static_cast<std::int64_t>(batch.size());
+#pragma omp parallel for schedule(dynamic, 8) num_threads(threads_)
+    for (std::int64_t i = 0; i < n; ++i) {
+      const auto k = static_cast<std::size_t>(i);
+      std::optional<ErrorSums> s;
+      if (!c_.direct_only) s = score_stats(prep, batch[k].format, options_for(c_, batch[k].rounding), needs_);
+      if (s) sums[k] = *s;
+      else by_stats[k] = 0;
     }
-    pending_direct_.clear();
+    std::vector<std::size_t> direct;
+    std::vector<std::pair<Format, QuantOptions>> fs;
+    for (std::size_t k = 0; k < batch.size(); ++k)
+      if (!by_stats[k]) {
+        direct.push_back(k);
+        fs.emplace_back(batch[k].format, options_for(c_, batch[k].rounding));
+      }
+    if (!fs.empty()) {
+      const auto d = run_direct(g, fs, c_, threads_);
+      for (std::size_t j = 0; j < direct.size(); ++j) sums[direct[j]] = d[j];
+    }
+    return sums;
+  }
+
+  /// Runs the grid search on group `gi` and appends its points.
+  void score_group(std::size_t gi) {
+    GridSearch search(grid(r_.groups[gi]));
+    for (auto batch = search.ask(); !batch.empty(); batch = search.ask()) {
+      std::vector<char> by_stats;
+      const auto sums = score_batch(gi, batch, by_stats);
+      search.tell(batch, sums);
+      for (std::size_t k = 0; k < batch.size(); ++k) {
+        Point p;
+        p.group = gi;
+        p.format = batch[k].format;
+        p.rounding = batch[k].rounding;
+        p.bias_rule = batch[k].bias_rule;
+        p.argmin_set = batch[k].argmin_set;
+        p.sums = sums[k];
+        p.by_stats = by_stats[k] != 0;
+        r_.points.push_back(std::move(p));
+      }
+    }
   }
 
   std::optional<Format> make_counted(const Layout& l, int b) {
@@ -144,7 +159,6 @@ class Engine {
   int threads_;
   ScoreNeeds needs_;
   std::int64_t next_set_ = 0;
-  std::vector<std::size_t> pending_direct_;
   std::set<std::string> skipped_seen_;
 };
 
@@ -266,7 +280,6 @@ SweepResult run_sweep(const SweepConfig& c, const std::vector<std::unique_ptr<Te
     engine.score_group(gi);
     if (progress) progress("scoring", static_cast<double>(++scored), static_cast<double>(emitted));
   }
-  engine.finish_direct(progress);
 
   // Argmin sets: keep the best point of each.
   {

@@ -261,3 +261,26 @@ TEST(Cli, ExitCodesMessagesAndAtomicOutputs) {
   EXPECT_FALSE(std::filesystem::exists(dir / "out3" / "points.csv"));
   EXPECT_FALSE(std::filesystem::exists(dir / "out3" / "summary.json"));
 }
+
+TEST(Sweep, WideFormatsTakeTheDirectPathAndAgree) {
+  const auto dir = make_inputs("sweep_wide");
+  json j = base_config();
+  j["inputs"].erase(1);
+  j["granularity"] = "tensor";
+  // Width 12 gives man 8..9 (beyond the 8-bit buckets): scored by the direct path.
+  j["space"] = json::parse(R"({"width": [8, 12], "sign": 1, "exp": [3, 4], "bias": {"min": 0, "max": 9},
+                                "rounding": ["rne", "stochastic"], "seed": 5})");
+  const SweepResult mixed = run(j, dir);
+  j["direct_only"] = true;
+  const SweepResult slow = run(j, dir);
+  ASSERT_EQ(mixed.points.size(), slow.points.size());
+  EXPECT_GT(mixed.by_direct, 0u);
+  EXPECT_GT(mixed.by_stats, 0u);
+  for (std::size_t i = 0; i < mixed.points.size(); ++i) {
+    const Point &p = mixed.points[i], &q = slow.points[i];
+    EXPECT_EQ(p.by_stats, p.format.man <= 7) << p.format.name();
+    // Stochastic points on the statistics path are expectations, the direct path one sample.
+    if (!p.by_stats || p.rounding != Rounding::Stochastic)
+      EXPECT_TRUE(close(p.sums.sse, q.sums.sse)) << p.format.name() << " " << to_string(p.rounding);
+  }
+}
