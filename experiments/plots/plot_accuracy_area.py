@@ -53,8 +53,10 @@ def main(argv=None):
             ax.annotate(f"W {r['weight']}\nA {r['activation']}", (r["area"], r["acc"]), textcoords="offset points",
                         xytext=(5, -14), fontsize=7, color="tab:blue")
     ax.axhline(fp32, color="gray", ls="--", lw=1, label=f"float32 ({fp32:.2f}%)")
-    if summ.get("int8_area_um2"):
-        ax.axvline(summ["int8_area_um2"] / 1000.0, color="gray", ls=":", lw=1, label="INT8 MAC area")
+    if summ.get("int8_area_um2"):  # a top axis in units of the INT8 MAC's area (ffp8 hwcost --int8)
+        k = summ["int8_area_um2"] / 1000.0
+        top = ax.secondary_xaxis("top", functions=(lambda v: v / k, lambda v: v * k))
+        top.set_xlabel("area relative to the INT8 MAC (ffp8 hwcost --int8)")
     ax.set_xlabel("PE area (10³ µm², analytic model, fixed-format PE)")
     ax.set_ylabel("top-1 accuracy (%)")
     accs = [r["acc"] for r in rows]

@@ -51,7 +51,7 @@ def main(argv=None):
     for k, m in enumerate(models):
         ax = axes[k // cols][k % cols]
         info = runner.inspect(model_file(m))
-        wmax = {t["path"]: t["stats"]["max_abs"] for t in info["tensors"]}
+        wmax = {t["path"]: t["stats"]["max_abs"] for t in info["tensors"] if t.get("stats")}
         lr = [r for r in rows if r["model"] == m]
         nodes = [r["node"] for r in lr]
         w = [wmax.get(f"/params/{nd}/weight", float("nan")) for nd in nodes]

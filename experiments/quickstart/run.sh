@@ -11,7 +11,8 @@
 # Environment (all optional): FFP8 (binary, default build/bin/ffp8), QUICKSTART_MODEL (default
 # resnet_small), QUICKSTART_LIMIT (images per evaluation, default 2000), QUICKSTART_OUT (default
 # results/quickstart), QUICKSTART_WORK (intermediate files, default build/experiments/quickstart),
-# QUICKSTART_DATA (data file, default build/data/fashion-mnist-test.h5, converted if missing).
+# QUICKSTART_DATA (data file, default build/data/fashion-mnist-test.h5, converted if missing),
+# QUICKSTART_CONFIGS (folder with paper_table.json and accuracy_area.json, default this folder).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
@@ -22,7 +23,7 @@ LIMIT=${QUICKSTART_LIMIT:-2000}
 OUT=${QUICKSTART_OUT:-$ROOT/results/quickstart}
 WORK=${QUICKSTART_WORK:-$ROOT/build/experiments/quickstart}
 DATA=${QUICKSTART_DATA:-$ROOT/build/data/fashion-mnist-test.h5}
-HERE=$ROOT/experiments/quickstart
+HERE=${QUICKSTART_CONFIGS:-$ROOT/experiments/quickstart}
 start=$(date +%s)
 
 if [ ! -x "$FFP8" ]; then
