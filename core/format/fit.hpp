@@ -1,0 +1,13 @@
+#pragma once
+// The FFP8 selection rule ("all you can fit", FORMAT.md): the largest bias whose max(V) still
+// covers the data's largest magnitude.
+#include "core/format/format.hpp"
+
+namespace ffp8 {
+
+/// Fit bias for the layout of `layout` (its own bias is ignored) and largest magnitude `a`:
+/// the largest b in [-1000, 1000] with max(V) >= a. `a` of 0 or NaN (no data) gives the IEEE
+/// bias 2^(exp-1) - 1; an infinite `a` gives -1000. Exact: checked by brute force in tests.
+int fit_bias(const Format& layout, double a);
+
+}  // namespace ffp8
