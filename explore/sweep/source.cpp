@@ -61,6 +61,7 @@ class Hdf5Source : public TensorSource {
       fn(std::span<const float>(out), at);
     }
   }
+  std::string origin() const override { return file_->path() + ":" + info_.path; }
   std::string note() const override {
     return info_.dtype == h5::DType::Float64 ? "float64 data read as float32 (rounded once to nearest)" : "";
   }

@@ -27,6 +27,8 @@ class TensorSource {
   virtual const std::vector<std::uint64_t>& shape() const = 0;
   /// Streams elements [offset, offset + count) in chunks of at most `chunk` elements.
   virtual void read(std::uint64_t offset, std::uint64_t count, std::size_t chunk, const ChunkFn& fn) const = 0;
+  /// Where the data comes from, for messages ("w.h5:/weights/conv1"); defaults to name().
+  virtual std::string origin() const { return name(); }
   /// Notes for summary.json (e.g. "float64 data read as float32").
   virtual std::string note() const { return {}; }
 

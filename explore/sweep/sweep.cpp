@@ -236,7 +236,7 @@ SweepResult run_sweep(const SweepConfig& c, const std::vector<std::unique_ptr<Te
     g.role = s->role();
     g.pieces = {{s.get(), 0, s->size()}};
     g.stats = std::make_shared<const BucketStats>(whole.finish());
-    check_nan(*g.stats, s->name());
+    check_nan(*g.stats, s->origin());
     fill_facts(g);
     g.emitted = want_tensor;
     nlohmann::json t = {{"tensor", g.tensor}, {"role", g.role}, {"shape", s->shape()}, {"count", g.count},
