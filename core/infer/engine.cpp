@@ -105,7 +105,7 @@ std::vector<float> Engine::acquire(std::size_t size) {
     buf = std::move(*best);
     pool_.erase(best);
   }
-  buf.resize(size);
+  if (buf.size() < size) buf.resize(size);  // grows only: no per-batch zero fill; callers use their own sizes
   return buf;
 }
 
@@ -142,7 +142,7 @@ std::span<const float> Engine::run(std::span<const float> input, std::int64_t n,
         std::vector<float> q;
         if (L.activation) {
           q = acquire(in_size);
-          const QuantCounts c = L.activation->quantize(std::span<const float>(x, in_size), std::span<float>(q),
+          const QuantCounts c = L.activation->quantize(std::span<const float>(x, in_size), std::span<float>(q.data(), in_size),
                                                        first_image * static_cast<std::uint64_t>(numel(ishape)));
           check_nan(c, L.activation->format(), nd.name, "input activation");
           counts_[L.counts].activation += c;
@@ -208,7 +208,7 @@ std::span<const float> Engine::run(std::span<const float> input, std::int64_t n,
       if (reusable(id, i) && !vals[static_cast<std::size_t>(id)].empty()) release(std::move(vals[static_cast<std::size_t>(id)]));
   }
   std::vector<float>& res = vals[static_cast<std::size_t>(m.output)];
-  logits_.assign(res.begin(), res.end());
+  logits_.assign(res.begin(), res.begin() + n * m.num_classes);
   for (auto& v : vals) release(std::move(v));
   return logits_;
 }

@@ -19,16 +19,17 @@ using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMa
 
 int nthreads(int threads) { return threads > 0 ? threads : omp_get_max_threads(); }
 
-// Rows of im2col for one group: row (c, ki, kj), column (oh, ow); zero outside the input.
+// Rows of im2col for one group: row (c, ki, kj), column (oh, ow); zero outside the input. Rows
+// are `ld` floats apart (several images can share one column matrix).
 void im2col(const float* x, std::int64_t cin, std::int64_t h, std::int64_t w, const Node& nd, std::int64_t kh,
-            std::int64_t kw, std::int64_t ho, std::int64_t wo, float* col) {
+            std::int64_t kw, std::int64_t ho, std::int64_t wo, float* col, std::int64_t ld) {
   const std::int64_t s0 = nd.stride[0], s1 = nd.stride[1], p0 = nd.padding[0], p1 = nd.padding[1];
   const std::int64_t d0 = nd.dilation[0], d1 = nd.dilation[1];
   for (std::int64_t c = 0; c < cin; ++c) {
     const float* plane = x + c * h * w;
     for (std::int64_t ki = 0; ki < kh; ++ki) {
       for (std::int64_t kj = 0; kj < kw; ++kj) {
-        float* row = col + ((c * kh + ki) * kw + kj) * ho * wo;
+        float* row = col + ((c * kh + ki) * kw + kj) * ld;
         // Columns ow with 0 <= ow*s1 - p1 + kj*d1 < w.
         const std::int64_t off = kj * d1 - p1;
         const std::int64_t lo = off >= 0 ? 0 : std::min(wo, (-off + s1 - 1) / s1);
@@ -100,21 +101,50 @@ void conv2d(const Node& nd, const Shape& in, const float* w, const float* bias, 
   const bool direct = kh == 1 && kw == 1 && nd.stride[0] == 1 && nd.stride[1] == 1 && nd.padding[0] == 0 &&
                       nd.padding[1] == 0;
   const int nt = static_cast<int>(std::min<std::int64_t>(nthreads(threads), std::max<std::int64_t>(n, 1)));
+  // Small feature maps make thin GEMMs; several images side by side in one column matrix give
+  // Eigen a wide enough right-hand side (~4096 columns) to run near its peak.
+  const std::int64_t per_thread = (n + nt - 1) / nt;
+  const std::int64_t nb = std::clamp<std::int64_t>(4096 / std::max<std::int64_t>(p, 1), 1, per_thread);
 #pragma omp parallel num_threads(nt)
   {
     omp_set_num_threads(1);  // this thread's nested regions: keeps Eigen's GEMM single-threaded
-    std::vector<float> col(direct ? 0 : static_cast<std::size_t>(k * p));
-#pragma omp for schedule(static)
-    for (std::int64_t b = 0; b < n; ++b) {
+    const std::int64_t t = omp_get_thread_num(), tn = omp_get_num_threads();
+    const std::int64_t lo = n * t / tn, hi = n * (t + 1) / tn;
+    const bool single = nb == 1 && direct;  // the input plane is already the column matrix
+    // Scratch kept per thread across calls: grows (zero-filled once), never cleared per call.
+    thread_local std::vector<float> col, res;
+    if (!single && col.size() < static_cast<std::size_t>(k * p * nb)) col.resize(static_cast<std::size_t>(k * p * nb));
+    if (nb > 1 && res.size() < static_cast<std::size_t>(cog * p * nb)) res.resize(static_cast<std::size_t>(cog * p * nb));
+    for (std::int64_t b0 = lo; b0 < hi; b0 += nb) {
+      const std::int64_t m = std::min(nb, hi - b0);
       for (std::int64_t gi = 0; gi < g; ++gi) {
-        const float* xg = x + (b * ci + gi * cig) * h * wd;
-        if (!direct) im2col(xg, cig, h, wd, nd, kh, kw, ho, wo, col.data());
+        for (std::int64_t i = 0; i < m && !single; ++i) {
+          const float* xg = x + ((b0 + i) * ci + gi * cig) * h * wd;
+          if (direct) {
+            for (std::int64_t r = 0; r < k; ++r)
+              std::memcpy(col.data() + r * m * p + i * p, xg + r * p, static_cast<std::size_t>(p) * sizeof(float));
+          } else {
+            im2col(xg, cig, h, wd, nd, kh, kw, ho, wo, col.data() + i * p, m * p);
+          }
+        }
+        const float* cols = single ? x + (b0 * ci + gi * cig) * h * wd : col.data();
         Eigen::Map<const RowMat> wm(w + gi * cog * k, cog, k);
-        Eigen::Map<const RowMat> cm(direct ? xg : col.data(), k, p);
-        Eigen::Map<RowMat> ym(y + (b * co + gi * cog) * p, cog, p);
-        ym.noalias() = wm * cm;
-        if (bias) {
-          for (std::int64_t o = 0; o < cog; ++o) ym.row(o).array() += bias[gi * cog + o];
+        Eigen::Map<const RowMat> cm(cols, k, m * p);
+        if (m == 1) {
+          Eigen::Map<RowMat> ym(y + (b0 * co + gi * cog) * p, cog, p);
+          ym.noalias() = wm * cm;
+          if (bias)
+            for (std::int64_t o = 0; o < cog; ++o) ym.row(o).array() += bias[gi * cog + o];
+        } else {
+          Eigen::Map<RowMat> rm(res.data(), cog, m * p);
+          rm.noalias() = wm * cm;
+          for (std::int64_t i = 0; i < m; ++i)
+            for (std::int64_t o = 0; o < cog; ++o) {
+              float* dst = y + ((b0 + i) * co + gi * cog + o) * p;
+              const float* src = res.data() + o * m * p + i * p;
+              const float bo = bias ? bias[gi * cog + o] : 0.0f;
+              for (std::int64_t q = 0; q < p; ++q) dst[q] = src[q] + bo;
+            }
         }
       }
     }
