@@ -50,7 +50,8 @@ void DirectScorer::add(std::span<const float> x, std::uint64_t first_index) {
     // Neumaier-compensated sum: the reference must not lose digits on long tensors.
     const double e2 = err * err;
     const double t = s_.sse + e2;
-    if (std::fabs(s_.sse) >= std::fabs(e2)) sse_c_ += (s_.sse - t) + e2;
+    if (!std::isfinite(t)) sse_c_ = 0;  // Inf/NaN errors (non-saturating formats) dominate
+    else if (std::fabs(s_.sse) >= std::fabs(e2)) sse_c_ += (s_.sse - t) + e2;
     else sse_c_ += (e2 - t) + s_.sse;
     s_.sse = t;
     s_.sum_x2 += xi * xi;

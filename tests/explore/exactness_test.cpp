@@ -103,3 +103,27 @@ TEST(Exactness, EveryPointOfHardSweepAgreesWithDirectPath) {
   EXPECT_EQ(disagreements, 0);
   EXPECT_GT(by_stats, points * 9 / 10);
 }
+
+TEST(Exactness, NonSaturatingFormatsAgree) {
+  // Out-of-range values become Inf (ieee) or NaN (fn) except within half an ulp of max(V).
+  const std::vector<float> x = test::hard_tensor(3);
+  const BucketStats st = collect(x, 1);
+  const PreparedStats prep(st);
+  int checked = 0;
+  for (const char* name : {"e5m2", "e4m3fn", "s1e4m3b7", "s1e3m4b2-ieee"})
+    for (Rounding r : {Rounding::Rne, Rounding::Rna, Rounding::Rtz}) {
+      const Format f = Format::parse(name);
+      QuantOptions o;
+      o.rounding = r;
+      o.saturate = false;
+      for (const ScoreNeeds needs : {ScoreNeeds{false, true}, ScoreNeeds{false, false}}) {
+        const auto s = score_stats(prep, f, o, needs);
+        ASSERT_TRUE(s) << name;
+        const ErrorSums d = direct(x, f, o, needs, prep.max_abs());
+        EXPECT_TRUE(close(s->sse, d.sse)) << name << " " << to_string(r) << ": " << s->sse << " vs " << d.sse;
+        EXPECT_EQ(s->overflow, d.overflow) << name;
+        ++checked;
+      }
+    }
+  EXPECT_EQ(checked, 24);
+}
