@@ -12,11 +12,42 @@
 #include "core/errors.hpp"
 #include "core/infer/ops.hpp"
 
+#include <omp.h>
+
+#include <exception>
+
 namespace ffp8::infer {
+
+// Buffers live from their producer to their last consumer; a pool reuses them across nodes and
+// batches, so memory follows the batch size and the widest part of the graph.
+struct Engine::Worker {
+  std::vector<std::vector<float>> pool;
+  std::vector<QuantCounts> activation;  // per counts_ entry, since the last merge
+
+  std::vector<float> acquire(std::size_t size) {
+    // Smallest free buffer that fits, else the largest one grown, else a new one.
+    auto best = pool.end();
+    for (auto it = pool.begin(); it != pool.end(); ++it)
+      if (it->size() >= size && (best == pool.end() || it->size() < best->size())) best = it;
+    if (best == pool.end() && !pool.empty())
+      best = std::max_element(pool.begin(), pool.end(), [](const auto& a, const auto& b) { return a.size() < b.size(); });
+    std::vector<float> buf;
+    if (best != pool.end()) {
+      buf = std::move(*best);
+      pool.erase(best);
+    }
+    if (buf.size() < size) buf.resize(size);  // grows only: no per-batch zero fill; callers use their own sizes
+    return buf;
+  }
+  void release(std::vector<float>&& buf) {
+    if (!buf.empty()) pool.push_back(std::move(buf));
+  }
+};
 
 struct Engine::Layer {
   std::vector<float> weight;          // quantized weights (empty: the model's float32 weights)
   std::optional<Quantizer> activation;
+  std::optional<Quantizer> activation_serial;  // same, one thread: used inside batch-parallel workers
   std::size_t counts = 0;             // index into counts_
 };
 
@@ -77,6 +108,8 @@ Engine::Engine(std::shared_ptr<const Model> model, QuantPlan plan, EngineOptions
       if (it->activation) {
         qo.seed = layer_seed(options_.quant.seed, i, 0);
         layer->activation.emplace(*it->activation, qo);
+        qo.threads = 1;
+        layer->activation_serial.emplace(*it->activation, qo);
       }
     }
     layers_[i] = std::move(layer);
@@ -92,36 +125,57 @@ void Engine::remove_tap(int id) {
   std::erase_if(taps_, [id](const auto& t) { return t.first == id; });
 }
 
-std::vector<float> Engine::acquire(std::size_t size) {
-  // Smallest free buffer that fits, else the largest one grown, else a new one.
-  auto best = pool_.end();
-  for (auto it = pool_.begin(); it != pool_.end(); ++it) {
-    if (it->capacity() >= size && (best == pool_.end() || it->capacity() < best->capacity())) best = it;
-  }
-  if (best == pool_.end() && !pool_.empty())
-    best = std::max_element(pool_.begin(), pool_.end(), [](const auto& a, const auto& b) { return a.capacity() < b.capacity(); });
-  std::vector<float> buf;
-  if (best != pool_.end()) {
-    buf = std::move(*best);
-    pool_.erase(best);
-  }
-  if (buf.size() < size) buf.resize(size);  // grows only: no per-batch zero fill; callers use their own sizes
-  return buf;
-}
-
-void Engine::release(std::vector<float>&& buf) {
-  if (buf.capacity() > 0) pool_.push_back(std::move(buf));
-}
-
 std::span<const float> Engine::run(std::span<const float> input, std::int64_t n, std::uint64_t first_image) {
   const Model& m = *model_;
   const std::int64_t per_image = numel(m.input_shape);
   if (n < 0 || static_cast<std::int64_t>(input.size()) != n * per_image)
     throw DataError(fmt::format("'{}': expected {} images of shape {} ({} values), got {} values", m.path, n,
                                 shape_text(m.input_shape), n * per_image, input.size()));
-  const int threads = options_.threads;
+  logits_.resize(static_cast<std::size_t>(n * m.num_classes));
+  const int nt = static_cast<int>(std::min<std::int64_t>(options_.threads > 0 ? options_.threads : omp_get_max_threads(),
+                                                         std::max<std::int64_t>(n, 1)));
+  const bool split = taps_.empty() && nt > 1;
+  while (workers_.size() < static_cast<std::size_t>(split ? nt : 1)) {
+    workers_.push_back(std::make_shared<Worker>());
+    workers_.back()->activation.resize(counts_.size());
+  }
+  if (!split) {
+    forward(input.data(), n, first_image, options_.threads, *workers_[0], logits_.data());
+  } else {
+    std::exception_ptr error;
+#pragma omp parallel num_threads(nt)
+    {
+      const std::int64_t t = omp_get_thread_num(), tn = omp_get_num_threads();
+      const std::int64_t lo = n * t / tn, hi = n * (t + 1) / tn;
+      try {
+        if (hi > lo)
+          forward(input.data() + lo * per_image, hi - lo, first_image + static_cast<std::uint64_t>(lo), 1,
+                  *workers_[static_cast<std::size_t>(t)], logits_.data() + lo * m.num_classes);
+      } catch (...) {
+#pragma omp critical(ffp8_infer_error)
+        if (!error) error = std::current_exception();
+      }
+    }
+    if (error) std::rethrow_exception(error);
+  }
+  for (auto& w : workers_) {
+    for (std::size_t c = 0; c < counts_.size(); ++c) {
+      counts_[c].activation += w->activation[c];
+      w->activation[c] = {};
+    }
+  }
+  for (std::size_t c = 0; c < counts_.size(); ++c) {
+    const Layer& L = *layers_[static_cast<std::size_t>(m.find(counts_[c].node))];
+    if (L.activation) check_nan(counts_[c].activation, L.activation->format(), counts_[c].node, "input activation");
+  }
+  return logits_;
+}
+
+void Engine::forward(const float* input, std::int64_t n, std::uint64_t first_image, int threads, Worker& wk,
+                     float* logits) {
+  const Model& m = *model_;
   std::vector<std::vector<float>> vals(m.nodes.size() + 1);
-  auto ptr = [&](int id) -> const float* { return id == 0 ? input.data() : vals[static_cast<std::size_t>(id)].data(); };
+  auto ptr = [&](int id) -> const float* { return id == 0 ? input : vals[static_cast<std::size_t>(id)].data(); };
   // An input read for the last time by node i may be reused as its output (in-place ops).
   auto reusable = [&](int id, std::size_t i) { return id != 0 && last_use_[static_cast<std::size_t>(id)] == static_cast<int>(i); };
 
@@ -141,21 +195,21 @@ std::span<const float> Engine::run(std::span<const float> input, std::int64_t n,
           tap(TapEvent{nd.name, static_cast<int>(i), std::span<const float>(x, in_size), ishape, n, first_image});
         std::vector<float> q;
         if (L.activation) {
-          q = acquire(in_size);
-          const QuantCounts c = L.activation->quantize(std::span<const float>(x, in_size), std::span<float>(q.data(), in_size),
+          q = wk.acquire(in_size);
+          const Quantizer& aq = threads == 1 ? *L.activation_serial : *L.activation;
+          const QuantCounts c = aq.quantize(std::span<const float>(x, in_size), std::span<float>(q.data(), in_size),
                                                        first_image * static_cast<std::uint64_t>(numel(ishape)));
-          check_nan(c, L.activation->format(), nd.name, "input activation");
-          counts_[L.counts].activation += c;
+          wk.activation[L.counts] += c;
           x = q.data();
         }
-        out = acquire(out_size);
+        out = wk.acquire(out_size);
         const float* w = L.weight.empty() ? nd.weight.data.data() : L.weight.data();
         const float* b = nd.bias.empty() ? nullptr : nd.bias.data.data();
         if (nd.op == Op::Conv2d)
           ops::conv2d(nd, ishape, w, b, x, out.data(), n, threads);
         else
           ops::linear(nd, ishape, w, b, x, out.data(), n, threads);
-        release(std::move(q));
+        wk.release(std::move(q));
         break;
       }
       case Op::BatchNorm2d:
@@ -166,7 +220,7 @@ std::span<const float> Engine::run(std::span<const float> input, std::int64_t n,
         if (reusable(in0, i)) {
           out = std::move(vals[static_cast<std::size_t>(in0)]);  // elementwise: in place (same data pointer)
         } else {
-          out = acquire(out_size);
+          out = wk.acquire(out_size);
         }
         if (nd.op == Op::BatchNorm2d) ops::batchnorm2d(nd, ishape, x, out.data(), n, threads);
         if (nd.op == Op::Relu)
@@ -176,23 +230,23 @@ std::span<const float> Engine::run(std::span<const float> input, std::int64_t n,
         break;
       }
       case Op::MaxPool2d:
-        out = acquire(out_size);
+        out = wk.acquire(out_size);
         ops::maxpool2d(nd, ishape, ptr(in0), out.data(), n, threads);
         break;
       case Op::AvgPool2d:
-        out = acquire(out_size);
+        out = wk.acquire(out_size);
         ops::avgpool2d(nd, ishape, ptr(in0), out.data(), n, threads);
         break;
       case Op::AdaptiveAvgPool2d:
-        out = acquire(out_size);
+        out = wk.acquire(out_size);
         ops::adaptive_avgpool2d(nd, ishape, ptr(in0), out.data(), n, threads);
         break;
       case Op::Add:
-        out = acquire(out_size);
+        out = wk.acquire(out_size);
         ops::add(ptr(in0), ptr(nd.inputs[1]), out.data(), static_cast<std::int64_t>(out_size), threads);
         break;
       case Op::Cat: {
-        out = acquire(out_size);
+        out = wk.acquire(out_size);
         std::vector<Shape> shapes;
         std::vector<const float*> xs;
         for (int id : nd.inputs) {
@@ -205,12 +259,11 @@ std::span<const float> Engine::run(std::span<const float> input, std::int64_t n,
     }
     vals[i + 1] = std::move(out);
     for (int id : nd.inputs)
-      if (reusable(id, i) && !vals[static_cast<std::size_t>(id)].empty()) release(std::move(vals[static_cast<std::size_t>(id)]));
+      if (reusable(id, i) && !vals[static_cast<std::size_t>(id)].empty()) wk.release(std::move(vals[static_cast<std::size_t>(id)]));
   }
-  std::vector<float>& res = vals[static_cast<std::size_t>(m.output)];
-  logits_.assign(res.begin(), res.begin() + n * m.num_classes);
-  for (auto& v : vals) release(std::move(v));
-  return logits_;
+  const std::vector<float>& res = vals[static_cast<std::size_t>(m.output)];
+  std::copy(res.begin(), res.begin() + n * m.num_classes, logits);
+  for (auto& v : vals) wk.release(std::move(v));
 }
 
 }  // namespace ffp8::infer

@@ -45,7 +45,10 @@ struct LayerCounts {
 };
 
 /// Runs one model under one quantization plan. Not thread-safe (one run at a time); keep one
-/// Engine per concurrent caller. The model is shared, never copied.
+/// Engine per concurrent caller. The model is shared, never copied. Without taps a batch is split
+/// across threads, each running the whole graph on its share (no synchronisation between
+/// layers); with taps, layers run one after the other, each parallel inside, so taps see whole
+/// batches in node order.
 class Engine {
  public:
   /// Prepares the engine: quantizes weights per `plan` (entries matched to nodes by name; a
@@ -69,9 +72,11 @@ class Engine {
   const std::vector<LayerCounts>& counts() const { return counts_; }
 
  private:
-  struct Layer;  // per-node prepared state
-  std::vector<float> acquire(std::size_t size);
-  void release(std::vector<float>&& buf);
+  struct Layer;   // per-node prepared state
+  struct Worker;  // per-thread buffers and counts
+  // Runs images [0, n) of `input` through the graph on the calling thread's `w` (kernels use
+  // `threads`), writing n * num_classes logits to `out`.
+  void forward(const float* input, std::int64_t n, std::uint64_t first_image, int threads, Worker& w, float* out);
 
   std::shared_ptr<const Model> model_;
   QuantPlan plan_;
@@ -81,7 +86,7 @@ class Engine {
   std::vector<std::pair<int, ActivationTap>> taps_;
   int next_tap_ = 0;
   std::vector<LayerCounts> counts_;
-  std::vector<std::vector<float>> pool_;        // free buffers, reused across nodes and batches
+  std::vector<std::shared_ptr<Worker>> workers_;  // one per thread of the batch-parallel mode
   std::vector<float> logits_;
 };
 
