@@ -32,6 +32,7 @@ struct RunData {
   std::size_t first_negative = 0;       ///< interior buckets [first_negative, size) are negative
   std::vector<float> mag_mid, mag_edge; ///< per distinct magnitude key: c + w/2 and c
   std::vector<std::uint32_t> edge_buckets;  ///< buckets with values exactly on their edge
+  std::vector<std::uint32_t> subnormal_buckets;  ///< float32-subnormal buckets with interior values
   std::vector<std::uint32_t> bucket_mag;    ///< per bucket: index of its magnitude
   double total_x2 = 0;                  ///< sum x^2 of the whole tensor (NaN excluded)
   double neg_interior_x2 = 0, neg_interior_max = 0;
@@ -59,6 +60,8 @@ class PreparedStats {
 /// True when the statistics path scores `f` exactly on these statistics: man <= 7 and no
 /// rounding boundary of `f` falls inside a bucket (only possible among float32 subnormals).
 bool stats_exact(const BucketStats& stats, const Format& f);
+/// Same, from prepared statistics (cheap: only float32-subnormal buckets are examined).
+bool stats_exact(const PreparedStats& p, const Format& f);
 
 /// Scores `f` from statistics; nullopt when !stats_exact(). Stochastic rounding yields expected
 /// sse, counts and sums; its max_abs_err is the largest error any draw can give.

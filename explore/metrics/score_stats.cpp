@@ -103,6 +103,7 @@ PreparedStats::PreparedStats(const BucketStats& stats) : stats_(&stats) {
     R.count += static_cast<double>(b.n);
     R.total_x2 += n0 * c * c + (n1i ? x2_int : 0.0);
     if (b.n0 > 0) R.edge_buckets.push_back(static_cast<std::uint32_t>(i));
+    if (b.exponent_field() == 0 && n1i > 0) R.subnormal_buckets.push_back(static_cast<std::uint32_t>(i));
     R.kl_p[static_cast<std::size_t>(kl_bin(c, max_abs_))] += n0;
     if (n1i == 0) continue;
     R.kl_p[static_cast<std::size_t>(kl_bin(mids_[i], max_abs_))] += n1;
@@ -145,13 +146,18 @@ ErrorSums score_runs(const PreparedStats& p, const Format& f, const QuantOptions
   qo.threads = 1;
   const Quantizer qz(f, qo);
   const std::size_t nm = R.mag_mid.size();
-  thread_local std::vector<float> qf;
+  thread_local std::vector<float> qf, qef;
   thread_local std::vector<double> qm;
   qm.resize(nm);
-  if (qz.fast_path()) {
+  const bool fast = qz.fast_path();
+  if (fast) {
     qf.resize(nm);
     qz.quantize(R.mag_mid, qf);
     for (std::size_t i = 0; i < nm; ++i) qm[i] = qf[i];
+    if (!R.edge_buckets.empty()) {  // edges by the batch kernel too: cheaper than one by one
+      qef.resize(nm);
+      qz.quantize(R.mag_edge, qef);
+    }
   } else {
     for (std::size_t i = 0; i < nm; ++i) qm[i] = qz.round(R.mag_mid[i]).value;
   }
@@ -222,7 +228,7 @@ ErrorSums score_runs(const PreparedStats& p, const Format& f, const QuantOptions
     const double c = p.edges()[i];
     const auto n0 = static_cast<double>(b.n0);
     const bool clipped = b.negative() && !signed_fmt;
-    const double q = clipped ? 0.0 : qz.round(c).value;
+    const double q = clipped ? 0.0 : fast ? static_cast<double>(qef[R.bucket_mag[i]]) : qz.round(c).value;
     if (clipped) {
       if (c != 0) s.neg_clipped += n0;
     } else {
@@ -259,6 +265,12 @@ bool stats_exact(const BucketStats& stats, const Format& f) {
   return true;
 }
 
+bool stats_exact(const PreparedStats& p, const Format& f) {
+  if (f.man > 7) return false;
+  if (p.runs().subnormal_buckets.empty()) return true;  // the usual case: no float32 subnormals
+  return stats_exact(p.stats(), f);
+}
+
 int kl_bin(double a, double range) {
   if (!(range > 0) || !std::isfinite(range)) return 0;
   const double t = a / range * kKlBins;
@@ -284,7 +296,7 @@ double kl_from_histograms(std::span<const double> p, std::span<const double> q) 
 std::optional<ErrorSums> score_stats(const PreparedStats& p, const Format& f, const QuantOptions& o,
                                      const ScoreNeeds& needs) {
   const BucketStats& st = p.stats();
-  if (!stats_exact(st, f)) return std::nullopt;
+  if (!stats_exact(p, f)) return std::nullopt;
   const bool sr = o.rounding == Rounding::Stochastic;
   if (!sr && !needs.relative) return score_runs(p, f, o, needs);
   QuantOptions qo = o;
