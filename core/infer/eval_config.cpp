@@ -115,6 +115,8 @@ EvalConfig parse_eval_config(const json& j, const std::filesystem::path& base, c
       c.formats.overrides[node] = lc;
     }
   }
+  if (needs_calibration(c.formats) && c.calib == 0)
+    fail(source, "/calib", "is 0, but \"fit:\" activation formats need calibration images (e.g. 256)");
   return c;
 }
 
