@@ -75,6 +75,34 @@ inline void round_mag(std::uint32_t a, const Params& p, std::uint32_t rnd, std::
   n = kept + up;
 }
 
+/// Counts of one kernel call (blocks hold < 2^32 values, so 32-bit lanes suffice).
+QuantCounts make_counts(std::size_t len, std::uint32_t nan_c, std::uint32_t ovf_c, std::uint32_t unf_c,
+                        std::uint32_t neg_c) {
+  QuantCounts c;
+  c.count = len;
+  c.nan_inputs = nan_c;
+  c.overflow = ovf_c;
+  c.underflow = unf_c;
+  c.neg_clipped = neg_c;
+  return c;
+}
+
+/// Sign handling of a float32 result: signed formats put the input's sign back (except on the
+/// zero of fnuz, whose -0 code is its NaN); unsigned formats turn negatives and -0 into +0.
+/// NaN inputs pass through. Mask arithmetic throughout: a select here blocks vectorizing.
+template <bool Signed>
+inline std::uint32_t signed_value_bits(std::uint32_t mag, std::uint32_t u, std::uint32_t s, bool is_nan,
+                                       std::uint32_t not_fnuz) {
+  std::uint32_t bits = mag;
+  if constexpr (Signed) {
+    bits |= s & (0u - (static_cast<std::uint32_t>(bits != 0) | not_fnuz));
+  } else {
+    bits &= (s >> 31) - 1u;
+  }
+  const std::uint32_t nan_mask = 0u - static_cast<std::uint32_t>(is_nan);
+  return (bits & ~nan_mask) | (u & nan_mask);
+}
+
 template <Rounding R, bool Sub, bool Signed>
 __attribute__((noinline, noclone)) QuantCounts values_kernel(const float* __restrict in, float* __restrict out, std::size_t len,
                           const Params p, std::uint32_t key, std::uint32_t idx0) {
@@ -98,27 +126,14 @@ __attribute__((noinline, noclone)) QuantCounts values_kernel(const float* __rest
     const bool clipped = !Signed & (s != 0) & !is_nan & (a != 0);
     // Selects on integer bits only: float selects under && defeat GCC's if-conversion.
     const std::uint32_t ovf = (nonsat & (a >= p.thresh_bits)) ? ovf_bits : p.max_bits;
-    std::uint32_t bits = over ? ovf : value_bits(n, qexp);
-    if constexpr (Signed) {
-      // fnuz has no -0 (that code is its NaN). Mask arithmetic: a select here blocks vectorizing.
-      bits |= s & (0u - (static_cast<std::uint32_t>(bits != 0) | not_fnuz));
-    } else {
-      bits &= (s >> 31) - 1u;  // negatives (and -0) become +0; mask arithmetic vectorizes
-    }
-    bits = is_nan ? u : bits;
+    const std::uint32_t bits = signed_value_bits<Signed>(over ? ovf : value_bits(n, qexp), u, s, is_nan, not_fnuz);
     out[i] = std::bit_cast<float>(bits);
     nan_c += is_nan;
     ovf_c += over;
     neg_c += clipped;
     unf_c += !is_nan & !over & !clipped & (a != 0) & (n == 0);
   }
-  QuantCounts c;
-  c.count = len;
-  c.nan_inputs = nan_c;
-  c.overflow = ovf_c;
-  c.underflow = unf_c;
-  c.neg_clipped = neg_c;
-  return c;
+  return make_counts(len, nan_c, ovf_c, unf_c, neg_c);
 }
 
 /// Lean kernel for rne and stochastic (the common cases). In the target's normal range the
@@ -175,32 +190,23 @@ __attribute__((noinline, noclone)) QuantCounts values_kernel_split(const float* 
     const std::uint32_t is_normal = 0u - static_cast<std::uint32_t>(a >= min_normal_bits);
     const std::uint32_t mag = low ^ ((low ^ normal) & is_normal);
     const std::uint32_t ovf = (nonsat & (a >= p.thresh_bits)) ? ovf_bits : p.max_bits;
-    std::uint32_t bits = over ? ovf : mag;
-    if constexpr (Signed) {
-      bits |= s & (0u - (static_cast<std::uint32_t>(bits != 0) | not_fnuz));
-    } else {
-      bits &= (s >> 31) - 1u;
-    }
-    bits = is_nan ? u : bits;
-    out[i] = std::bit_cast<float>(bits);
+    out[i] = std::bit_cast<float>(signed_value_bits<Signed>(over ? ovf : mag, u, s, is_nan, not_fnuz));
     nan_c += is_nan;
     ovf_c += over;
     neg_c += clipped;
     unf_c += !is_nan & !over & !clipped & (a != 0) & (mag == 0);
   }
-  QuantCounts c;
-  c.count = len;
-  c.nan_inputs = nan_c;
-  c.overflow = ovf_c;
-  c.underflow = unf_c;
-  c.neg_clipped = neg_c;
-  return c;
+  return make_counts(len, nan_c, ovf_c, unf_c, neg_c);
 }
 
 template <Rounding R, bool Sub, bool Signed>
 __attribute__((noinline, noclone)) QuantCounts codes_kernel(const float* __restrict in, std::uint16_t* __restrict out, std::size_t len,
                          const Params p, std::uint32_t key, std::uint32_t idx0) {
   std::uint32_t nan_c = 0, ovf_c = 0, unf_c = 0, neg_c = 0;
+  const bool nonsat = p.nonsat;
+  const std::uint32_t not_fnuz = p.fnuz ? 0u : 1u;
+  // NaN code for a negative NaN input: fnuz and NaN-less formats have one NaN code (or 0).
+  const std::uint32_t neg_nan_code = p.fnuz || !p.has_nan ? p.nan_code : p.nan_code | (1u << p.sign_shift);
 #pragma omp simd reduction(+ : nan_c, ovf_c, unf_c, neg_c)
   for (std::size_t i = 0; i < len; ++i) {
     const std::uint32_t u = std::bit_cast<std::uint32_t>(in[i]);
@@ -216,28 +222,25 @@ __attribute__((noinline, noclone)) QuantCounts codes_kernel(const float* __restr
     const bool over = !is_nan & (a > p.max_bits);
     const bool clipped = !Signed & (s != 0) & !is_nan & (a != 0);
     std::uint32_t code = gap ? (n << p.m) : ((static_cast<std::uint32_t>(qexp - p.qmin) << p.m) + n);
-    code = over ? (p.nonsat && a >= p.thresh_bits ? p.ovf_code : p.max_code) : code;
+    const std::uint32_t ovf_code = (nonsat & (a >= p.thresh_bits)) ? p.ovf_code : p.max_code;
+    code = over ? ovf_code : code;
+    // Mask arithmetic as in signed_value_bits(): selects here block vectorizing.
+    std::uint32_t nan_code = p.nan_code;
     if constexpr (Signed) {
-      code |= (p.fnuz && code == 0) ? 0u : (s << p.sign_shift);
-      const std::uint32_t nan_code = p.fnuz || !p.has_nan ? p.nan_code : p.nan_code | (s << p.sign_shift);
-      code = is_nan ? nan_code : code;
+      code |= (s << p.sign_shift) & (0u - (static_cast<std::uint32_t>(code != 0) | not_fnuz));
+      nan_code = s ? neg_nan_code : p.nan_code;
     } else {
       code &= (s & 1u) - 1u;  // negatives (and -0) become 0
-      code = is_nan ? p.nan_code : code;
     }
+    const std::uint32_t nan_mask = 0u - static_cast<std::uint32_t>(is_nan);
+    code = (code & ~nan_mask) | (nan_code & nan_mask);
     out[i] = static_cast<std::uint16_t>(code);
     nan_c += is_nan;
     ovf_c += over;
     neg_c += clipped;
     unf_c += !is_nan & !over & !clipped & (a != 0) & (n == 0);
   }
-  QuantCounts c;
-  c.count = len;
-  c.nan_inputs = nan_c;
-  c.overflow = ovf_c;
-  c.underflow = unf_c;
-  c.neg_clipped = neg_c;
-  return c;
+  return make_counts(len, nan_c, ovf_c, unf_c, neg_c);
 }
 
 /// Splits [0, len) into blocks that never cross a 2^32 boundary of the global index (so the
