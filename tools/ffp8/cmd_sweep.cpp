@@ -27,11 +27,13 @@ class ProgressBar {
   void operator()(std::string_view stage, double done, double total) {
     const auto now = std::chrono::steady_clock::now();
     const bool last = done >= total;
-    if (stage == stage_ && !last && now - drawn_ < std::chrono::milliseconds(100)) return;
+    if (stage == stage_ && (finished_ || (!last && now - drawn_ < std::chrono::milliseconds(100)))) return;
     if (stage != stage_) {
       stage_ = std::string(stage);
       stage_start_ = now;
+      finished_ = false;
     }
+    finished_ = last;
     drawn_ = now;
     const double f = total > 0 ? std::min(1.0, done / total) : 1.0;
     const double spent = std::chrono::duration<double>(now - stage_start_).count();
@@ -47,6 +49,7 @@ class ProgressBar {
  private:
   std::chrono::steady_clock::time_point start_, stage_start_, drawn_;
   std::string stage_;
+  bool finished_ = false;  // the stage's final line is drawn once
 };
 
 int run_sweep_cmd(const std::vector<std::string>& args) {
