@@ -230,7 +230,7 @@ def main(argv=None):
     hdr = ["point", "weights (per layer)", "activations (per layer)", "area_um2", "× INT8 MAC", "pair SQNR (dB)",
            "top1", "loss vs fp32 (pp)", "on frontier"]
     md = [f"# Accuracy versus PE area: {mname}", "",
-          f"Model `{X.rel(model)}`, data `{cfg['data']}` ({cfg['limit'] or 'all'} images; float32 top-1 "
+          f"Model `{X.rel(model)}`, data `{X.rel(data)}` ({cfg['limit'] or 'all'} images; float32 top-1 "
           f"{100 * fp32:.2f}%), {cfg['calib']} calibration images, accumulator {cfg['accumulator']}, "
           f"tech {int8.get('tech', '?')}. INT8 MAC reference area {int8['area_um2']:.0f} um^2 "
           "(`ffp8 hwcost --int8`).", "",

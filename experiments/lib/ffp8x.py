@@ -201,6 +201,7 @@ def write_atomic(path, text):
     try:
         with os.fdopen(fd, "w") as f:
             f.write(text)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -219,6 +220,7 @@ def save_figure(fig, path_no_ext):
         os.close(fd)
         try:
             fig.savefig(tmp, format=ext, dpi=150, bbox_inches="tight")
+            os.chmod(tmp, 0o644)
             os.replace(tmp, final)
         except BaseException:
             if os.path.exists(tmp):

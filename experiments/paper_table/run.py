@@ -250,7 +250,7 @@ def write_outputs(out, cfg, rows, layer_rows, notes, details, prov, runner):
                            f"loss {r['loss_pp']:+.2f} pp on {r['count']} images: "
                            f"{'meets' if ok else 'MISSES'} the {goal} pp goal")
     md = ["# FFP8 paper reproduction: top-1 under 8-bit formats", "",
-          f"Data: `{cfg['data']}` ({'all' if not cfg['limit'] else cfg['limit']} images), batch {cfg['batch']}, "
+          f"Data: `{X.rel(cfg['data']) if os.path.isabs(cfg['data']) else cfg['data']}` ({'all' if not cfg['limit'] else cfg['limit']} images), batch {cfg['batch']}, "
           f"{cfg['calib']} calibration images for fit biases, rounding {cfg['rounding']}, "
           f"fold_bn {str(cfg['fold_bn']).lower()} (BatchNorm stays float32; only conv2d/linear weights and inputs "
           "are quantized). Loss is float32 top-1 minus quantized top-1 in percentage points (positive = worse).",

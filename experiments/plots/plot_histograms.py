@@ -33,12 +33,13 @@ def panel(ax, values, fmt, title, color):
     lo = min(min(reps), mags.min() if mags.size else 1.0)
     hi = max(max(reps), mags.max() if mags.size else 1.0)
     bins = np.logspace(np.log10(lo) - 0.1, np.log10(hi) + 0.1, 120)
-    ax.hist(mags, bins=bins, color=color, alpha=0.75, label=f"|x| of {v.size} values ({zeros} zeros)")
+    ax.hist(mags, bins=bins, color=color, alpha=0.75, label=f"|x| of {v.size} values ({zeros} zeros)",
+            rasterized=True)
     ax.set_xscale("log")
     ax.set_yscale("log")
     # Representable values as a rug along the top of the panel (axes coordinates in y).
     ax.vlines(reps, ymin=0.90, ymax=1.0, transform=ax.get_xaxis_transform(), colors="black", lw=0.5,
-              label=f"{fmt['name']}: its {len(set(reps))} positive values (rug)")
+              label=f"{fmt['name']}: its {len(set(reps))} positive values (rug)", rasterized=True)
     ax.set_ylim(0.7, ax.get_ylim()[1] * 8)
     ax.axvline(fmt["max"], color="red", lw=1.0, ls="--", label=f"format max {fmt['max']:.4g}")
     if mags.size:
