@@ -28,7 +28,7 @@ sys.path.insert(0, HERE)
 import convert_data  # noqa: E402
 import ffp8_models  # noqa: E402
 
-EPOCHS = {"vgg_small": 6, "resnet_small": 4, "mobilenet_small": 4, "densenet_small": 4, "inception_small": 4}
+EPOCHS = {"vgg_small": 4, "resnet_small": 4, "mobilenet_small": 4, "densenet_small": 4, "inception_small": 4}
 
 
 def load_split(split):

@@ -239,9 +239,17 @@ class ZooRoundTrip(unittest.TestCase, RoundTrip):
         self.assertTrue({"cat", "avgpool2d"} <= ops["inception_small"])
 
     def test_bundled_models(self):
+        """Every experiments/models/*.h5 is listed in its README with a measured accuracy >= 90 %,
+        validates, and reproduces its reference logits."""
+        import re
         models_dir = os.path.join(REPO, "experiments", "models")
-        files = sorted(f for f in os.listdir(models_dir) if f.endswith(".h5")) if os.path.isdir(models_dir) else []
-        self.assertEqual(sorted(files), sorted(f"{n}.h5" for n in ffp8_models.ZOO))
+        files = sorted(f for f in os.listdir(models_dir) if f.endswith(".h5"))
+        with open(os.path.join(models_dir, "README.md")) as f:
+            listed = dict(re.findall(r"^\| `(\w+\.h5)` \|[^|\n]*\|[^|\n]*\| ([0-9.]+) % \|", f.read(), re.M))
+        self.assertEqual(sorted(listed), files)
+        self.assertGreaterEqual(len(files), 4)
+        for fname, acc in listed.items():
+            self.assertGreaterEqual(float(acc), 90.0, fname)
         for fname in files:
             with self.subTest(file=fname):
                 path = os.path.join(models_dir, fname)
