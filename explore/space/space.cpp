@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/errors.hpp"
+#include "core/format/fit.hpp"
 
 namespace ffp8::explore {
 
@@ -48,16 +49,8 @@ std::vector<Layout> expand_layouts(const SpaceConfig& space, SkipCounts& skipped
 }
 
 int fit_bias(const Layout& layout, double a) {
-  constexpr int kLo = -1000, kHi = 1000;
-  if (!(a > 0)) return (1 << (layout.exp - 1)) - 1;
-  if (!std::isfinite(a)) return kLo;
-  // max(V) halves with each step of the bias: start from the closed form, then make it exact.
-  const double m0 = layout.with_bias(0).max_value();
-  int b = static_cast<int>(std::clamp(std::floor(std::log2(m0 / a)), double{kLo}, double{kHi}));
-  auto maxv = [&](int bias) { return std::ldexp(m0, -bias); };
-  while (b < kHi && maxv(b + 1) >= a) ++b;
-  while (b > kLo && maxv(b) < a) --b;
-  return b;
+  // One definition of the rule for the whole project (core/format/fit.hpp).
+  return ffp8::fit_bias(layout.with_bias(0), a);
 }
 
 std::vector<BiasChoice> biases_for(const Layout& layout, const BiasSpec& spec, const BucketStats& stats) {

@@ -35,8 +35,8 @@ struct SkipCounts {
 /// Every valid layout of the space, in config order; skipped ones counted in `skipped`.
 std::vector<Layout> expand_layouts(const SpaceConfig& space, SkipCounts& skipped);
 
-/// The fit bias of FORMAT.md: the largest b whose max(V) >= a (a > 0 finite), clamped to the
-/// valid bias range; a == 0 gives the IEEE bias 2^(exp-1) - 1 (every bias is exact then).
+/// The fit bias of FORMAT.md for a layout: the largest b whose max(V) >= a (a > 0 finite), clamped
+/// to the valid bias range; a == 0 gives the IEEE bias 2^(exp-1) - 1. Delegates to core's rule.
 int fit_bias(const Layout& layout, double a);
 
 /// One bias to evaluate for a layout and how it was chosen.
