@@ -587,7 +587,8 @@ def main(argv=None):
     p.add_argument("--fold-bn", action="store_true", help="fold BatchNorm into the preceding convolution")
     p.add_argument("--calib-data", metavar="DATA.h5", help="data file for calibration and reference inputs")
     p.add_argument("--calib", type=int, default=0, metavar="N",
-                   help="record the input of every conv/linear for N inputs (default 0: none)")
+                   help="record the input of every conv/linear for the first N inputs of --calib-data "
+                   "(seeded random inputs without it; default 0: none)")
     p.add_argument("--reference", type=int, default=0, metavar="N", help="store inputs and FP32 logits for N inputs")
     args = p.parse_args(argv)
     try:
