@@ -128,6 +128,22 @@ TEST_F(CliQuantize, Float64UsesTheExactPathAndFloat16IsRead) {
   EXPECT_EQ(read_all(out, "/s"), std::vector<float>{1.25f});
 }
 
+TEST_F(CliQuantize, NoSaturateOverflowsLikeTheQuantizer) {
+  for (const std::string spec : {"s1e2m1b1-ieee", "s1e2m1b1-fn", "s1e2m1b1"}) {
+    const std::string out = path("o.h5");
+    const auto r = run({"quantize", "--format", spec, "--no-saturate", in_ + ":/f16", out + ":/q"});
+    ASSERT_EQ(r.rc, 0) << r.err;
+    ffp8::QuantOptions o;
+    o.saturate = false;
+    const ffp8::Quantizer q(ffp8::Format::parse(spec), o);
+    std::vector<float> e(half_.size());
+    const auto c = q.quantize(std::span<const float>(half_), std::span<float>(e));
+    EXPECT_GT(c.overflow, 0u);
+    EXPECT_TRUE(same_bits(read_all(out, "/q"), e)) << spec;
+    EXPECT_EQ(h5::File::open(out).get_int_attr("/q", "ffp8_saturate"), 0);
+  }
+}
+
 TEST_F(CliQuantize, StochasticRoundingIsTheSameForAnyThreadCount) {
   std::vector<float> first;
   for (const std::string threads : {"1", "2", "3"}) {
