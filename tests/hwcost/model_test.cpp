@@ -2,7 +2,9 @@
 // a result, monotonicity, memory footprint, and the fitting helpers on synthetic data.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <fstream>
 
 #include "core/errors.hpp"
 #include "hwcost/calib/calibrate.hpp"
@@ -160,6 +162,40 @@ TEST(Tech, ShippedTableIsCalibratedOrPriorAndRoundTrips) {
   const Tech back = tech_from_json(to_json(t), "round trip");
   EXPECT_EQ(back.coef, t.coef);
   EXPECT_EQ(back.liberty, t.liberty);
+}
+
+}  // namespace
+}  // namespace ffp8::hwcost
+
+namespace ffp8::hwcost {
+namespace {
+
+// The shipped table must still describe the committed synthesis results: a change to the
+// model's terms without re-running scripts/calibrate-hwcost fails here.
+TEST(Calibration, ShippedTableMatchesCommittedSynthesisResults) {
+  const auto file = tech_dir() / ".." / ".." / "results" / "hwcost" / "calibration.json";
+  std::ifstream in(file);
+  ASSERT_TRUE(in) << file;
+  const auto j = nlohmann::json::parse(in);
+  const Tech t = find_tech("osu018");
+  std::vector<CalPoint> grid = calibration_grid();
+  int matched = 0;
+  std::vector<double> err, model, synth;
+  for (const auto& p : j.at("points")) {
+    for (const CalPoint& g : grid) {
+      if (g.label != p.at("label").get<std::string>()) continue;
+      ++matched;
+      const double s = p.at("synth_um2").get<double>(), m = evaluate(g.spec, t).area_um2;
+      model.push_back(m);
+      synth.push_back(s);
+      if (g.held_out) err.push_back(std::abs(m - s) / s);
+    }
+  }
+  EXPECT_EQ(matched, static_cast<int>(grid.size()));
+  ASSERT_FALSE(err.empty());
+  std::sort(err.begin(), err.end());
+  EXPECT_LT(err[err.size() / 2], 0.15) << "held-out median error";
+  EXPECT_GE(spearman(model, synth), 0.9);
 }
 
 }  // namespace
