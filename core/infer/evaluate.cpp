@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <map>
 
 #include "core/errors.hpp"
@@ -16,6 +17,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+// CPU seconds of the whole process (every thread).
+double cpu_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
 
 // Rank of the label's logit: how many classes score strictly higher (ties favour the label,
 // as a stable top-k does for the first index).
@@ -93,11 +100,17 @@ EvalResult evaluate(const EvalConfig& cfg, const EvalHooks& hooks) {
     const auto labels = data.labels(first, n);
     r.read_seconds += since(t);
     t = Clock::now();
+    double c0 = cpu_now();
     const std::span<const float> lq = quant.run(x, n, static_cast<std::uint64_t>(first));
     r.quantized_seconds += since(t);
+    r.quantized_cpu_seconds += cpu_now() - c0;
     t = Clock::now();
+    c0 = cpu_now();
     const std::span<const float> lf = r.all_float32 ? lq : fp32.run(x, n, static_cast<std::uint64_t>(first));
-    if (!r.all_float32) r.fp32_seconds += since(t);
+    if (!r.all_float32) {
+      r.fp32_seconds += since(t);
+      r.fp32_cpu_seconds += cpu_now() - c0;
+    }
     for (std::int64_t i = 0; i < n; ++i) {
       const auto label = labels[static_cast<std::size_t>(i)];
       const Ranked q = rank(lq.data() + i * classes, classes, label);
@@ -112,7 +125,10 @@ EvalResult evaluate(const EvalConfig& cfg, const EvalHooks& hooks) {
     if (hooks.progress) hooks.progress(first + n, count);
   }
   r.seconds = since(t0);
-  if (r.all_float32) r.fp32_seconds = r.quantized_seconds;
+  if (r.all_float32) {
+    r.fp32_seconds = r.quantized_seconds;
+    r.fp32_cpu_seconds = r.quantized_cpu_seconds;
+  }
   const double c = count > 0 ? double(count) : 1.0;
   r.top1 = double(hit1) / c;
   r.top5 = double(hit5) / c;
@@ -173,6 +189,8 @@ nlohmann::json to_json(const EvalResult& r) {
               {"images_per_second", ips(r.seconds)},
               {"images_per_second_quantized", ips(r.quantized_seconds)},
               {"images_per_second_fp32", ips(r.fp32_seconds)},
+              {"images_per_cpu_second_quantized", ips(r.quantized_cpu_seconds)},
+              {"images_per_cpu_second_fp32", ips(r.fp32_cpu_seconds)},
               {"seconds", r.seconds},
               {"seconds_quantized", r.quantized_seconds},
               {"seconds_fp32", r.fp32_seconds},

@@ -35,6 +35,8 @@ struct EvalResult {
   std::vector<LayerCounts> counts;
   double seconds = 0;                        ///< wall time of the main pass (data, both engines)
   double quantized_seconds = 0, fp32_seconds = 0, read_seconds = 0, calib_seconds = 0;
+  /// CPU time (all threads) of the two engines: robust to other load on the machine.
+  double quantized_cpu_seconds = 0, fp32_cpu_seconds = 0;
   bool all_float32 = false;                  ///< nothing quantized: one engine ran
 };
 
