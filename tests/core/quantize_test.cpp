@@ -73,11 +73,22 @@ TEST(Codec, NonSaturatingInfRoundTrip) {
 
 TEST(Quantize, CountsNanOverflowUnderflowAndNegativeClipping) {
   const Quantizer u(Format::parse("s0e4m4b10"));
-  const std::vector<float> in = {1.0f, -2.0f, -0.0f, 1e-9f, 100.0f, INFINITY, NAN, 0.0f};
+  const std::vector<float> in = {1.0f, -2.0f, -0.0f, 1e-9f, 100.0f, INFINITY, NAN, 0.0f, -100.0f, -INFINITY};
   std::vector<float> out(in.size());
   const QuantCounts c = u.quantize(in, out);
-  EXPECT_EQ(c.count, 8u);
-  EXPECT_EQ(c.neg_clipped, 1u);  // -2 (not -0)
+  EXPECT_EQ(c.count, 10u);
+  EXPECT_EQ(c.neg_clipped, 3u);  // -2, -100, -Inf (not -0): clipped, never "overflow"
+  // Every batch path counts like the exact scalar path.
+  std::vector<std::uint16_t> codes(in.size());
+  const QuantCounts ce = u.encode(in, codes);
+  std::vector<double> din(in.begin(), in.end()), dout(in.size());
+  const QuantCounts cd = u.quantize(din, dout);
+  for (const QuantCounts& o : {ce, cd}) {
+    EXPECT_EQ(o.neg_clipped, c.neg_clipped);
+    EXPECT_EQ(o.overflow, c.overflow);
+    EXPECT_EQ(o.underflow, c.underflow);
+    EXPECT_EQ(o.nan_inputs, c.nan_inputs);
+  }
   EXPECT_EQ(c.underflow, 1u);    // 1e-9
   EXPECT_EQ(c.overflow, 2u);     // 100, +Inf
   EXPECT_EQ(c.nan_inputs, 1u);
