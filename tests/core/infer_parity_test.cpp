@@ -18,7 +18,7 @@ namespace {
 using test::read_all;
 
 // Largest |engine - reference| relative to the largest |reference| logit.
-double parity_error(const Model& m, bool fold, int threads) {
+double parity_error(const Model& m, bool fold, int threads, bool with_tap = false) {
   const h5::File f = h5::File::open(m.path);
   const std::vector<float> x = read_all(f, "/reference/inputs");
   const std::vector<float> ref = read_all(f, "/reference/logits");
@@ -34,9 +34,15 @@ double parity_error(const Model& m, bool fold, int threads) {
   EngineOptions eo;
   eo.threads = threads;
   Engine e(model, {}, eo);
+  // A tap switches the engine from batch-parallel to layer-parallel execution.
+  std::size_t tapped = 0;
+  if (with_tap) e.add_tap([&](const TapEvent& t) { tapped += t.values.size(); });
   const auto n = static_cast<std::int64_t>(x.size()) / numel(m.input_shape);
   const std::span<const float> got = e.run(x, n);
   EXPECT_EQ(got.size(), ref.size());
+  if (with_tap) {
+    EXPECT_GT(tapped, 0u);
+  }
   double err = 0.0, scale = 1e-6;
   for (std::size_t i = 0; i < std::min(got.size(), ref.size()); ++i) {
     err = std::max(err, std::abs(double(got[i]) - double(ref[i])));
@@ -63,8 +69,9 @@ TEST_P(Parity, LogitsMatchPyTorch) {
   RecordProperty("relative_error", std::to_string(err));
   std::printf("%s: relative error %.3g (%zu nodes)\n", c.name, err, m.nodes.size());
   EXPECT_LT(err, 1e-4) << c.name;
-  // Single-threaded gives the same answer (per-image parallelism does not change the sums).
+  // Single-threaded, and layer-parallel (a tap registered), give the same answer.
   EXPECT_LT(parity_error(m, false, 1), 1e-4) << c.name;
+  EXPECT_LT(parity_error(m, false, 2, true), 1e-4) << c.name << " with a tap";
   // Folding BatchNorm in the engine keeps the logits (float64 folding, float32 weights).
   if (!m.bn_folded) {
     EXPECT_LT(parity_error(m, true, 2), 1e-3) << c.name << " folded";
