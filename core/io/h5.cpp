@@ -284,17 +284,91 @@ void File::read(const std::string& dataset, std::uint64_t offset, std::span<doub
   read_range(f, f.open_float(dataset), offset, out);
 }
 
-std::vector<std::int64_t> File::read_ints(const std::string& dataset) const {
-  const Impl& f = live();
+
+namespace {
+
+detail::Dataset open_int(const File::Impl& f, const std::string& dataset) {
   detail::Dataset ds = f.open_dataset(dataset);
   if (ds.info.dtype != DType::Int && ds.info.dtype != DType::UInt) {
     Handle type = own(H5Dget_type(ds.id.get()), "cannot read a dataset type");
     throw IoError(fmt::format("dataset '{}' in '{}' has {}; expected an integer type", ds.info.path, f.path,
                               detail::describe_type(type.get())));
   }
+  return ds;
+}
+
+// A variable-length UTF-8 string type, as h5py writes a Python str.
+Handle vlen_string_type(const std::string& what) {
+  Handle t = own(H5Tcopy(H5T_C_S1), what);
+  check(H5Tset_size(t.get(), H5T_VARIABLE), what);
+  check(H5Tset_cset(t.get(), H5T_CSET_UTF8), what);
+  return t;
+}
+
+}  // namespace
+
+void File::read(const std::string& dataset, std::uint64_t offset, std::span<std::uint8_t> out) const {
+  const Impl& f = live();
+  read_range(f, open_int(f, dataset), offset, out);
+}
+
+void File::read(const std::string& dataset, std::uint64_t offset, std::span<std::int64_t> out) const {
+  const Impl& f = live();
+  read_range(f, open_int(f, dataset), offset, out);
+}
+
+std::vector<std::int64_t> File::read_ints(const std::string& dataset) const {
+  const Impl& f = live();
+  const detail::Dataset ds = open_int(f, dataset);
   std::vector<std::int64_t> out(ds.info.size());
   read_range(f, ds, 0, std::span<std::int64_t>(out));
   return out;
+}
+
+std::string File::read_string(const std::string& dataset) const {
+  const Impl& f = live();
+  detail::Dataset ds = f.open_dataset(dataset);
+  Handle type = own(H5Dget_type(ds.id.get()), fmt::format("cannot read the type of dataset '{}' in '{}'", ds.info.path, f.path));
+  if (H5Tget_class(type.get()) != H5T_STRING) {
+    throw IoError(fmt::format("dataset '{}' in '{}' has {}; expected a string", ds.info.path, f.path,
+                              detail::describe_type(type.get())));
+  }
+  if (ds.info.size() != 1) {
+    throw IoError(fmt::format("dataset '{}' in '{}' has {} strings; expected one", ds.info.path, f.path, ds.info.size()));
+  }
+  const std::string what = fmt::format("cannot read dataset '{}' in '{}'", ds.info.path, f.path);
+  if (H5Tis_variable_str(type.get()) > 0) {
+    Handle mt = vlen_string_type(what);
+    check(H5Tset_cset(mt.get(), H5Tget_cset(type.get())), what);
+    char* text = nullptr;
+    check(H5Dread(ds.id.get(), mt.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &text), what);
+    std::string out = text ? text : "";
+    H5free_memory(text);
+    return out;
+  }
+  const std::size_t n = H5Tget_size(type.get());
+  std::string buf(n, '\0');
+  check(H5Dread(ds.id.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()), what);
+  buf.resize(std::min(n, buf.find('\0')));
+  if (H5Tget_strpad(type.get()) == H5T_STR_SPACEPAD) {
+    while (!buf.empty() && buf.back() == ' ') buf.pop_back();
+  }
+  return buf;
+}
+
+void File::write_string(const std::string& dataset, const std::string& text) {
+  const Impl& f = live();
+  const std::string obj = normalize(dataset);
+  const std::string what = fmt::format("cannot create dataset '{}' in '{}'", obj, f.path);
+  if (!f.writable) throw IoError(fmt::format("{}: the file is open read-only", what));
+  if (obj == "/" || f.exists(obj)) throw IoError(fmt::format("{}: it already exists", what));
+  Handle t = vlen_string_type(what);
+  Handle space = own(H5Screate(H5S_SCALAR), what);
+  Handle lcpl = own(H5Pcreate(H5P_LINK_CREATE), what);
+  check(H5Pset_create_intermediate_group(lcpl.get(), 1), what);
+  Handle ds = own(H5Dcreate2(f.fid.get(), obj.c_str(), t.get(), space.get(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT), what);
+  const char* p = text.c_str();
+  check(H5Dwrite(ds.get(), t.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &p), fmt::format("cannot write dataset '{}' in '{}'", obj, f.path));
 }
 
 void File::write(const std::string& dataset, std::uint64_t offset, std::span<const float> data) {

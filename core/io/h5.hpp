@@ -62,6 +62,14 @@ class File {
   void read(const std::string& dataset, std::uint64_t offset, std::span<double> out) const;
   /// Reads a whole integer dataset (e.g. labels) as int64.
   std::vector<std::int64_t> read_ints(const std::string& dataset) const;
+  /// Elements [offset, offset + out.size()) of an integer dataset (e.g. uint8 images), converted
+  /// by HDF5 (values out of the target range are clipped). Throws IoError for non-integer data.
+  void read(const std::string& dataset, std::uint64_t offset, std::span<std::uint8_t> out) const;
+  void read(const std::string& dataset, std::uint64_t offset, std::span<std::int64_t> out) const;
+  /// Text of a scalar string dataset (variable- or fixed-length), e.g. a model's /graph.
+  std::string read_string(const std::string& dataset) const;
+  /// Creates a scalar variable-length UTF-8 string dataset (as h5py writes a Python str).
+  void write_string(const std::string& dataset, const std::string& text);
 
   /// Creates a dataset (intermediate groups too) of the given shape and element type
   /// (Float32, Float64, Int (int64), UInt (uint8/16 by `uint_bytes`)), chunked and compressed
@@ -82,7 +90,14 @@ class File {
   std::optional<std::string> get_string_attr(const std::string& object, const std::string& name) const;
   std::optional<double> get_double_attr(const std::string& object, const std::string& name) const;
   std::optional<std::int64_t> get_int_attr(const std::string& object, const std::string& name) const;
+  /// Numeric attributes of any size (a scalar gives one value), e.g. input_shape = [C, H, W];
+  /// nullopt when absent; IoError when not an integer (int version) or not a number.
+  std::optional<std::vector<std::int64_t>> get_int_array_attr(const std::string& object, const std::string& name) const;
+  std::optional<std::vector<double>> get_double_array_attr(const std::string& object, const std::string& name) const;
   void set_attr(const std::string& object, const std::string& name, const std::string& value);
+  /// 1-D int64 / float64 array attributes.
+  void set_attr(const std::string& object, const std::string& name, const std::vector<std::int64_t>& values);
+  void set_attr(const std::string& object, const std::string& name, const std::vector<double>& values);
   void set_attr(const std::string& object, const std::string& name, double value);
   void set_attr(const std::string& object, const std::string& name, std::int64_t value);
   /// Keeps `set_attr(obj, "n", 1)` unambiguous (stored as int64).

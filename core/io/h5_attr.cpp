@@ -19,9 +19,11 @@ namespace {
 struct Attr {
   Handle attr, type;
   std::string where;  // "attribute 'role' of '/w' in 'x.h5'"
+  std::size_t count = 0;
 };
 
-std::optional<Attr> open_attr(const File::Impl& f, const std::string& object, const std::string& name) {
+std::optional<Attr> open_attr(const File::Impl& f, const std::string& object, const std::string& name,
+                              bool single = true) {
   const std::string obj = normalize(object);
   Handle o = f.open_object(obj);
   const std::string where = fmt::format("attribute '{}' of '{}' in '{}'", name, obj, f.path);
@@ -33,9 +35,10 @@ std::optional<Attr> open_attr(const File::Impl& f, const std::string& object, co
   a.attr = own(H5Aopen(o.get(), name.c_str(), H5P_DEFAULT), fmt::format("cannot open {}", where));
   a.type = own(H5Aget_type(a.attr.get()), fmt::format("cannot read the type of {}", where));
   Handle space = own(H5Aget_space(a.attr.get()), fmt::format("cannot read the shape of {}", where));
-  if (H5Sget_simple_extent_npoints(space.get()) != 1) {
-    throw IoError(fmt::format("{} is not a single value", where));
-  }
+  const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+  if (n < 0) detail::fail(fmt::format("cannot read the shape of {}", where));
+  a.count = static_cast<std::size_t>(n);
+  if (single && a.count != 1) throw IoError(fmt::format("{} has {} values; expected one", where, a.count));
   return a;
 }
 
@@ -89,11 +92,31 @@ std::optional<std::int64_t> File::get_int_attr(const std::string& object, const 
   return v;
 }
 
+std::optional<std::vector<std::int64_t>> File::get_int_array_attr(const std::string& object,
+                                                                  const std::string& name) const {
+  auto a = open_attr(live(), object, name, false);
+  if (!a) return std::nullopt;
+  if (H5Tget_class(a->type.get()) != H5T_INTEGER) wrong_type(*a, "integers");
+  std::vector<std::int64_t> v(a->count);
+  if (!v.empty()) check(H5Aread(a->attr.get(), H5T_NATIVE_INT64, v.data()), fmt::format("cannot read {}", a->where));
+  return v;
+}
+
+std::optional<std::vector<double>> File::get_double_array_attr(const std::string& object, const std::string& name) const {
+  auto a = open_attr(live(), object, name, false);
+  if (!a) return std::nullopt;
+  const auto cls = H5Tget_class(a->type.get());
+  if (cls != H5T_FLOAT && cls != H5T_INTEGER) wrong_type(*a, "numbers");
+  std::vector<double> v(a->count);
+  if (!v.empty()) check(H5Aread(a->attr.get(), H5T_NATIVE_DOUBLE, v.data()), fmt::format("cannot read {}", a->where));
+  return v;
+}
+
 namespace {
 
 // Replaces attribute `name` of `object` with a scalar of file type `type` holding `*value`.
 void put_attr(const File::Impl& f, const std::string& object, const std::string& name, hid_t type,
-              hid_t mem, const void* value) {
+              hid_t mem, const void* value, const hsize_t* count = nullptr) {
   const std::string obj = normalize(object);
   const std::string what = fmt::format("cannot write attribute '{}' of '{}' in '{}'", name, obj, f.path);
   if (!f.writable) throw IoError(fmt::format("{}: the file is open read-only", what));
@@ -101,7 +124,7 @@ void put_attr(const File::Impl& f, const std::string& object, const std::string&
   const htri_t has = H5Aexists(o.get(), name.c_str());
   check(has, what);
   if (has > 0) check(H5Adelete(o.get(), name.c_str()), what);
-  Handle space = own(H5Screate(H5S_SCALAR), what);
+  Handle space = count ? own(H5Screate_simple(1, count, nullptr), what) : own(H5Screate(H5S_SCALAR), what);
   Handle a = own(H5Acreate2(o.get(), name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT), what);
   check(H5Awrite(a.get(), mem, value), what);
 }
@@ -123,6 +146,16 @@ void File::set_attr(const std::string& object, const std::string& name, double v
 
 void File::set_attr(const std::string& object, const std::string& name, std::int64_t value) {
   put_attr(live(), object, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &value);
+}
+
+void File::set_attr(const std::string& object, const std::string& name, const std::vector<std::int64_t>& values) {
+  const hsize_t n = values.size();
+  put_attr(live(), object, name, H5T_STD_I64LE, H5T_NATIVE_INT64, values.data(), &n);
+}
+
+void File::set_attr(const std::string& object, const std::string& name, const std::vector<double>& values) {
+  const hsize_t n = values.size();
+  put_attr(live(), object, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, values.data(), &n);
 }
 
 }  // namespace ffp8::h5

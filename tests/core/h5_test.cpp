@@ -316,6 +316,48 @@ TEST_F(H5Test, AttributesRoundTripAndReportTheirType) {
   EXPECT_EQ(io_error([&] { f.get_string_attr("/q", "role"); }), "object '/q' not found in '" + p + "'");
 }
 
+TEST_F(H5Test, ArrayAttributesAndStringDatasets) {
+  const std::string p = path("arr.h5");
+  {
+    File f = File::create(p);
+    f.set_attr("/", "input_shape", std::vector<std::int64_t>{3, 32, 32});
+    f.set_attr("/", "mean", std::vector<double>{0.485, 0.456});
+    f.set_attr("/", "one", 5);
+    f.write_string("/graph", "{\"nodes\": []} \u00e9");
+    EXPECT_THROW(f.write_string("/graph", "x"), IoError);
+  }
+  File f = File::open(p);
+  EXPECT_EQ(f.get_int_array_attr("/", "input_shape"), (std::vector<std::int64_t>{3, 32, 32}));
+  EXPECT_EQ(f.get_double_array_attr("/", "mean"), (std::vector<double>{0.485, 0.456}));
+  EXPECT_EQ(f.get_double_array_attr("/", "input_shape"), (std::vector<double>{3, 32, 32}));
+  EXPECT_EQ(f.get_int_array_attr("/", "one"), std::vector<std::int64_t>{5});
+  EXPECT_EQ(f.get_int_array_attr("/", "none"), std::nullopt);
+  EXPECT_EQ(io_error([&] { f.get_int_array_attr("/", "mean"); }),
+            "attribute 'mean' of '/' in '" + p + "' has float64 type; expected integers");
+  EXPECT_EQ(io_error([&] { f.get_int_attr("/", "input_shape"); }),
+            "attribute 'input_shape' of '/' in '" + p + "' has 3 values; expected one");
+  EXPECT_EQ(f.read_string("/graph"), "{\"nodes\": []} \u00e9");
+  EXPECT_EQ(io_error([&] { f.info("/graph").size(); f.read("/graph", 0, std::span<float>()); }),
+            "dataset '/graph' in '" + p + "' has string type; expected float16, float32 or float64");
+  EXPECT_EQ(f.info("/graph").dtype, DType::Other);
+}
+
+TEST_F(H5Test, IntegerRangeReads) {
+  File f = File::create(path("u8.h5"));
+  f.create_dataset("/img", {3, 2, 2}, DType::UInt, 1);
+  std::vector<std::uint8_t> img(12);
+  std::iota(img.begin(), img.end(), std::uint8_t{200});
+  f.write("/img", 0, std::span<const std::uint8_t>(img));
+  std::vector<std::uint8_t> part(5);
+  f.read("/img", 3, std::span<std::uint8_t>(part));
+  EXPECT_EQ(part, (std::vector<std::uint8_t>{203, 204, 205, 206, 207}));
+  std::vector<std::int64_t> wide(2);
+  f.read("/img", 10, std::span<std::int64_t>(wide));
+  EXPECT_EQ(wide, (std::vector<std::int64_t>{210, 211}));
+  f.create_dataset("/w", {2}, DType::Float32);
+  EXPECT_THROW(f.read("/w", 0, std::span<std::uint8_t>(part).first(1)), IoError);
+}
+
 TEST_F(H5Test, ReadsFixedLengthStringAttributes) {
   const std::string p = path("fixed.h5");
   {
