@@ -95,7 +95,7 @@ def main(argv=None):
     if all(f"/activations/{n}" in paths for n in nodes):
         acts, acts_note = model, "model file /activations"
     elif a.acts:
-        acts, acts_note = Path(a.acts), f"recorded float32 inputs in {X.rel(a.acts)} (experiments/lib/record_activations.py)"
+        acts, acts_note = Path(a.acts).resolve(), f"recorded float32 inputs in {X.rel(a.acts)} (experiments/lib/record_activations.py)"
     else:
         acts = work / "activations.h5"
         if not (reuse and acts.exists() and acts.stat().st_mtime >= model.stat().st_mtime):
@@ -183,7 +183,10 @@ def main(argv=None):
         if over:
             c["formats"]["overrides"] = over
         ej = X.cached_eval(runner, c, work / f"eval-{q['weight']}-{q['activation']}", reuse)
-        flex = runner.hwcost(q["weight"] + "b0", q["activation"] + "b0", cfg["accumulator"], flexible=True)
+        try:
+            flex = runner.hwcost(q["weight"] + "b0", q["activation"] + "b0", cfg["accumulator"], flexible=True)
+        except RuntimeError:  # e.g. an exponent width outside the flexible PE's range: infeasible
+            flex = {"area_um2": ""}
         evaluated.append(dict(q, kind="ffp8", label=f"W {q['weight']} / A {q['activation']}", top1=ej["top1"],
                               top1_fp32=ej["top1_fp32"], agreement_fp32=ej["agreement_fp32"], count=ej["count"],
                               area_um2_flexible=flex["area_um2"],

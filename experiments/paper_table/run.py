@@ -209,6 +209,17 @@ def main(argv=None):
             f"signed inputs: {', '.join(signed) if signed else 'none'}")
         d["FFP8 methodology"]["overrides"] = overrides
 
+        meth_loss = (ref["top1"] - ej["top1"]) * 100.0
+        if f.get("ablate_on_miss", True) and meth_loss > cfg.get("goal_top1_loss_pp", 0.3):
+            # Which role costs the accuracy: each half of the methodology's assignment alone.
+            wo = X.cached_eval(runner, eval_config(cfg, model, data, f["weight"], "float32"), mw / "ffp8-weights-only", reuse)
+            add("FFP8 methodology: weights only", wo, "ablation", mw / "ffp8-weights-only",
+                "activations float32 (diagnostic of the miss)")
+            ao = X.cached_eval(runner, eval_config(cfg, model, data, "float32", f["activation_unsigned"], overrides),
+                               mw / "ffp8-activations-only", reuse)
+            add("FFP8 methodology: activations only", ao, "ablation", mw / "ffp8-activations-only",
+                "weights float32 (diagnostic of the miss)")
+
         if cfg["sweep"]["enabled"]:
             try:
                 ov, summary, acts_note = run_sweep_best(runner, cfg, model, data, info, probe["layers"], mw, reuse)
@@ -246,9 +257,18 @@ def write_outputs(out, cfg, rows, layer_rows, notes, details, prov, runner):
     for r in rows:
         if r["variant"] == "FFP8 methodology":
             ok = r["loss_pp"] <= goal
-            verdict.append(f"- {r['model']}: top-1 {100 * r['top1']:.2f}% vs float32 {100 * r['top1_fp32']:.2f}%, "
-                           f"loss {r['loss_pp']:+.2f} pp on {r['count']} images: "
-                           f"{'meets' if ok else 'MISSES'} the {goal} pp goal")
+            line = (f"- {r['model']}: top-1 {100 * r['top1']:.2f}% vs float32 {100 * r['top1_fp32']:.2f}%, "
+                    f"loss {r['loss_pp']:+.2f} pp on {r['count']} images: {'meets' if ok else 'MISSES'} the {goal} pp goal")
+            # Paired standard error of the top-1 difference: sqrt(disagreeing images) / N, an upper bound.
+            se = 100.0 * ((1.0 - r["agreement_fp32"]) * r["count"]) ** 0.5 / max(1, r["count"])
+            line += f" (±{se:.2f} pp: square root of the {round((1 - r['agreement_fp32']) * r['count'])} images whose class changed, / N)"
+            abl = {x["variant"]: x for x in rows if x["model"] == r["model"] and x["kind"] == "ablation"}
+            if abl:
+                line += "; " + ", ".join(f"{k.split(': ')[1]}: {v['loss_pp']:+.2f} pp" for k, v in abl.items())
+            sw = [x for x in rows if x["model"] == r["model"] and x["variant"] == "FFP8 sweep best"]
+            if sw:
+                line += f"; FFP8 sweep best: {sw[0]['loss_pp']:+.2f} pp"
+            verdict.append(line)
     md = ["# FFP8 paper reproduction: top-1 under 8-bit formats", "",
           f"Data: `{X.rel(cfg['data']) if os.path.isabs(cfg['data']) else cfg['data']}` ({'all' if not cfg['limit'] else cfg['limit']} images), batch {cfg['batch']}, "
           f"{cfg['calib']} calibration images for fit biases, rounding {cfg['rounding']}, "
@@ -269,7 +289,9 @@ def write_outputs(out, cfg, rows, layer_rows, notes, details, prov, runner):
           "unsigned, the others get a per-node override (`details.json`: `never_negative`, `probe`).",
           "- FFP8 sweep best: `ffp8 sweep` over each layer's weight tensor and input tensor (sign 0/1, exp "
           f"{cfg['sweep']['exp']}, width {cfg['sweep']['width']}, fit bias, selection `ffp8_paper` by "
-          f"{cfg['sweep']['metric']}); the per-tensor choices become fixed per-node formats.", ""]
+          f"{cfg['sweep']['metric']}); the per-tensor choices become fixed per-node formats.",
+          "- When the methodology misses the goal, two diagnostic rows quantize only its weights or only its "
+          "layer inputs (the other role float32), to show which role costs the accuracy.", ""]
     if notes:
         md += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
     md += [X.provenance_md(prov, {"ffp8": X.rel(runner.ffp8)}), "Commands run (in order):", "", "```"]

@@ -66,7 +66,7 @@ def main(argv=None):
         anode = a.act_node or anodes[len(anodes) // 2]
         wnode = a.weight_node or anode
         work = Path(a.work) if a.work else X.ROOT / "build" / "experiments" / "sqnr_heatmap"
-        pts, fitpts = run_sweeps(runner, model, a.acts, wnode, anode, a.bias_min, a.bias_max,
+        pts, fitpts = run_sweeps(runner, model, Path(a.acts).resolve(), wnode, anode, a.bias_min, a.bias_max,
                                  [int(e) for e in a.exp.split(",")], work)
         X.write_atomic(out / "sqnr_heatmap_commands.txt", "\n".join(runner.commands) + "\n")
         title_src = f"{model.stem}"
