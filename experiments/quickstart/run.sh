@@ -78,8 +78,8 @@ EOF
 $PY - "$OUT/paper_table/table.csv" <<'PY'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
-print("\n  model / variant                               top1     loss vs fp32 (pp)")
+print(f"\n  {'model / variant':<56} {'top1':>7}  loss vs fp32 (pp)")
 for r in rows:
     loss = "" if r["kind"] == "reference" else f"{float(r['top1_loss_pp']):+.2f}"
-    print(f"  {r['model'] + ' / ' + r['variant']:<44} {100 * float(r['top1']):6.2f}%  {loss}")
+    print(f"  {r['model'] + ' / ' + r['variant']:<56} {100 * float(r['top1']):6.2f}%  {loss}")
 PY
