@@ -202,23 +202,47 @@ void relu(const float* x, float* y, std::int64_t count, float cap, int threads) 
   for (std::int64_t i = 0; i < count; ++i) y[i] = std::min(std::max(x[i], 0.0f), cap);
 }
 
+namespace {
+
+// Window taps of one output row/column that land inside the input: k in [lo, hi) with
+// 0 <= start + k * d < size, where start = o * s - p.
+struct Taps {
+  std::int64_t start, lo, hi;
+};
+std::vector<Taps> window_taps(std::int64_t out, std::int64_t size, int k, int s, int p, int d) {
+  std::vector<Taps> t(static_cast<std::size_t>(out));
+  for (std::int64_t o = 0; o < out; ++o) {
+    const std::int64_t st = o * s - p;
+    std::int64_t lo = 0, hi = k;
+    while (lo < hi && st + lo * d < 0) ++lo;
+    while (hi > lo && st + (hi - 1) * d >= size) --hi;
+    t[static_cast<std::size_t>(o)] = {st, lo, hi};
+  }
+  return t;
+}
+
+}  // namespace
+
 void maxpool2d(const Node& nd, const Shape& in, const float* x, float* y, std::int64_t n, int threads) {
   const std::int64_t c = in[0], h = in[1], w = in[2], ho = nd.shape[1], wo = nd.shape[2];
-#pragma omp parallel for schedule(static) num_threads(nthreads(threads))
+  const std::int64_t d0 = nd.dilation[0], d1 = nd.dilation[1];
+  // Window bounds computed once per call, not per element (the padding is -inf: skipped taps).
+  const auto rows = window_taps(ho, h, nd.kernel[0], nd.stride[0], nd.padding[0], nd.dilation[0]);
+  const auto cols = window_taps(wo, w, nd.kernel[1], nd.stride[1], nd.padding[1], nd.dilation[1]);
+#pragma omp parallel for schedule(static) num_threads(nthreads(threads)) if (n * c > 1 && threads != 1)
   for (std::int64_t p = 0; p < n * c; ++p) {
     const float* src = x + p * h * w;
     float* dst = y + p * ho * wo;
     for (std::int64_t i = 0; i < ho; ++i) {
+      const Taps& r = rows[static_cast<std::size_t>(i)];
       for (std::int64_t j = 0; j < wo; ++j) {
+        const Taps& q = cols[static_cast<std::size_t>(j)];
         float m = -std::numeric_limits<float>::infinity();
-        for (std::int64_t ki = 0; ki < nd.kernel[0]; ++ki) {
-          const std::int64_t ih = i * nd.stride[0] - nd.padding[0] + ki * nd.dilation[0];
-          if (ih < 0 || ih >= h) continue;
-          for (std::int64_t kj = 0; kj < nd.kernel[1]; ++kj) {
-            const std::int64_t iw = j * nd.stride[1] - nd.padding[1] + kj * nd.dilation[1];
-            if (iw < 0 || iw >= w) continue;
-            const float v = src[ih * w + iw];
-            if (v > m || std::isnan(v)) m = v;  // PyTorch propagates NaN
+        for (std::int64_t ki = r.lo; ki < r.hi; ++ki) {
+          const float* row = src + (r.start + ki * d0) * w + q.start;
+          for (std::int64_t kj = q.lo; kj < q.hi; ++kj) {
+            const float v = row[kj * d1];
+            m = (v > m || v != v) ? v : m;  // PyTorch propagates NaN
           }
         }
         dst[i * wo + j] = m;
@@ -231,26 +255,33 @@ void avgpool2d(const Node& nd, const Shape& in, const float* x, float* y, std::i
   const std::int64_t c = in[0], h = in[1], w = in[2], ho = nd.shape[1], wo = nd.shape[2];
   const std::int64_t k0 = nd.kernel[0], k1 = nd.kernel[1], s0 = nd.stride[0], s1 = nd.stride[1];
   const std::int64_t p0 = nd.padding[0], p1 = nd.padding[1];
-#pragma omp parallel for schedule(static) num_threads(nthreads(threads))
+  // Per output row/column: the clipped window [s, e) and the pool size before clipping (layout doc).
+  struct Win {
+    std::int64_t s, e, pool;
+  };
+  auto wins = [](std::int64_t out, std::int64_t size, std::int64_t k, std::int64_t st, std::int64_t pad) {
+    std::vector<Win> v(static_cast<std::size_t>(out));
+    for (std::int64_t o = 0; o < out; ++o) {
+      const std::int64_t a = o * st - pad, b = std::min(a + k, size + pad);
+      v[static_cast<std::size_t>(o)] = {std::max<std::int64_t>(a, 0), std::min(b, size), b - a};
+    }
+    return v;
+  };
+  const auto rows = wins(ho, h, k0, s0, p0), cols = wins(wo, w, k1, s1, p1);
+#pragma omp parallel for schedule(static) num_threads(nthreads(threads)) if (n * c > 1 && threads != 1)
   for (std::int64_t p = 0; p < n * c; ++p) {
     const float* src = x + p * h * w;
     float* dst = y + p * ho * wo;
     for (std::int64_t i = 0; i < ho; ++i) {
-      std::int64_t hs = i * s0 - p0, he = std::min(hs + k0, h + p0);
-      const std::int64_t ph = he - hs;
-      hs = std::max<std::int64_t>(hs, 0);
-      he = std::min(he, h);
+      const Win& r = rows[static_cast<std::size_t>(i)];
       for (std::int64_t j = 0; j < wo; ++j) {
-        std::int64_t ws = j * s1 - p1, we = std::min(ws + k1, w + p1);
-        const std::int64_t pool = ph * (we - ws);
-        ws = std::max<std::int64_t>(ws, 0);
-        we = std::min(we, w);
+        const Win& q = cols[static_cast<std::size_t>(j)];
         float sum = 0.0f;
-        for (std::int64_t a = hs; a < he; ++a)
-          for (std::int64_t b = ws; b < we; ++b) sum += src[a * w + b];
+        for (std::int64_t a = r.s; a < r.e; ++a)
+          for (std::int64_t b = q.s; b < q.e; ++b) sum += src[a * w + b];
         const std::int64_t div = nd.divisor_override ? *nd.divisor_override
-                                 : nd.count_include_pad ? pool
-                                                        : (he - hs) * (we - ws);
+                                 : nd.count_include_pad ? r.pool * q.pool
+                                                        : (r.e - r.s) * (q.e - q.s);
         dst[i * wo + j] = sum / static_cast<float>(div);
       }
     }
