@@ -229,23 +229,34 @@ void maxpool2d(const Node& nd, const Shape& in, const float* x, float* y, std::i
   // Window bounds computed once per call, not per element (the padding is -inf: skipped taps).
   const auto rows = window_taps(ho, h, nd.kernel[0], nd.stride[0], nd.padding[0], nd.dilation[0]);
   const auto cols = window_taps(wo, w, nd.kernel[1], nd.stride[1], nd.padding[1], nd.dilation[1]);
-#pragma omp parallel for schedule(static) num_threads(nthreads(threads)) if (n * c > 1 && threads != 1)
-  for (std::int64_t p = 0; p < n * c; ++p) {
-    const float* src = x + p * h * w;
-    float* dst = y + p * ho * wo;
-    for (std::int64_t i = 0; i < ho; ++i) {
-      const Taps& r = rows[static_cast<std::size_t>(i)];
-      for (std::int64_t j = 0; j < wo; ++j) {
-        const Taps& q = cols[static_cast<std::size_t>(j)];
-        float m = -std::numeric_limits<float>::infinity();
+  // Separable: combine the window's input rows into one row (vectorized over the width), then the
+  // window's columns of that row. NaN propagates (PyTorch does): v + t is NaN when either is.
+#pragma omp parallel num_threads(nthreads(threads)) if (n * c > 1 && threads != 1)
+  {
+    std::vector<float> tmp(static_cast<std::size_t>(w));
+#pragma omp for schedule(static)
+    for (std::int64_t p = 0; p < n * c; ++p) {
+      const float* src = x + p * h * w;
+      float* dst = y + p * ho * wo;
+      for (std::int64_t i = 0; i < ho; ++i) {
+        const Taps& r = rows[static_cast<std::size_t>(i)];
+        std::fill(tmp.begin(), tmp.end(), -std::numeric_limits<float>::infinity());
         for (std::int64_t ki = r.lo; ki < r.hi; ++ki) {
-          const float* row = src + (r.start + ki * d0) * w + q.start;
-          for (std::int64_t kj = q.lo; kj < q.hi; ++kj) {
-            const float v = row[kj * d1];
-            m = (v > m || v != v) ? v : m;  // PyTorch propagates NaN
+          const float* row = src + (r.start + ki * d0) * w;
+          for (std::int64_t u = 0; u < w; ++u) {
+            const float v = row[u], t = tmp[static_cast<std::size_t>(u)];
+            tmp[static_cast<std::size_t>(u)] = (v != v || t != t) ? v + t : std::max(t, v);
           }
         }
-        dst[i * wo + j] = m;
+        for (std::int64_t j = 0; j < wo; ++j) {
+          const Taps& q = cols[static_cast<std::size_t>(j)];
+          float m = -std::numeric_limits<float>::infinity();
+          for (std::int64_t kj = q.lo; kj < q.hi; ++kj) {
+            const float v = tmp[static_cast<std::size_t>(q.start + kj * d1)];
+            m = (v != v || m != m) ? v + m : std::max(m, v);
+          }
+          dst[i * wo + j] = m;
+        }
       }
     }
   }
@@ -268,21 +279,30 @@ void avgpool2d(const Node& nd, const Shape& in, const float* x, float* y, std::i
     return v;
   };
   const auto rows = wins(ho, h, k0, s0, p0), cols = wins(wo, w, k1, s1, p1);
-#pragma omp parallel for schedule(static) num_threads(nthreads(threads)) if (n * c > 1 && threads != 1)
-  for (std::int64_t p = 0; p < n * c; ++p) {
-    const float* src = x + p * h * w;
-    float* dst = y + p * ho * wo;
-    for (std::int64_t i = 0; i < ho; ++i) {
-      const Win& r = rows[static_cast<std::size_t>(i)];
-      for (std::int64_t j = 0; j < wo; ++j) {
-        const Win& q = cols[static_cast<std::size_t>(j)];
-        float sum = 0.0f;
-        for (std::int64_t a = r.s; a < r.e; ++a)
-          for (std::int64_t b = q.s; b < q.e; ++b) sum += src[a * w + b];
-        const std::int64_t div = nd.divisor_override ? *nd.divisor_override
-                                 : nd.count_include_pad ? r.pool * q.pool
-                                                        : (r.e - r.s) * (q.e - q.s);
-        dst[i * wo + j] = sum / static_cast<float>(div);
+  // Separable, as maxpool2d: sum the window's rows into one row, then its columns.
+#pragma omp parallel num_threads(nthreads(threads)) if (n * c > 1 && threads != 1)
+  {
+    std::vector<float> tmp(static_cast<std::size_t>(w));
+#pragma omp for schedule(static)
+    for (std::int64_t p = 0; p < n * c; ++p) {
+      const float* src = x + p * h * w;
+      float* dst = y + p * ho * wo;
+      for (std::int64_t i = 0; i < ho; ++i) {
+        const Win& r = rows[static_cast<std::size_t>(i)];
+        std::fill(tmp.begin(), tmp.end(), 0.0f);
+        for (std::int64_t a = r.s; a < r.e; ++a) {
+          const float* row = src + a * w;
+          for (std::int64_t u = 0; u < w; ++u) tmp[static_cast<std::size_t>(u)] += row[u];
+        }
+        for (std::int64_t j = 0; j < wo; ++j) {
+          const Win& q = cols[static_cast<std::size_t>(j)];
+          float sum = 0.0f;
+          for (std::int64_t b = q.s; b < q.e; ++b) sum += tmp[static_cast<std::size_t>(b)];
+          const std::int64_t div = nd.divisor_override ? *nd.divisor_override
+                                   : nd.count_include_pad ? r.pool * q.pool
+                                                          : (r.e - r.s) * (q.e - q.s);
+          dst[i * wo + j] = sum / static_cast<float>(div);
+        }
       }
     }
   }
