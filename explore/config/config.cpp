@@ -131,6 +131,28 @@ SpaceConfig read_space(const JsonNode& n) {
   return s;
 }
 
+std::filesystem::path resolve(const JsonNode& n, const std::filesystem::path& base_dir) {
+  const std::string s = n.as_string();
+  if (s.empty()) n.fail("expected a non-empty path");
+  const std::filesystem::path f = s;
+  return f.is_absolute() ? f : base_dir / f;
+}
+
+InputConfig read_model_input(const JsonNode& e, const std::filesystem::path& base_dir) {
+  e.expect_object({"model", "data", "calib", "batch", "weights", "activations", "nodes"});
+  InputConfig ic;
+  ic.model = resolve(e.at("model"), base_dir);
+  if (e.has("weights")) ic.weights = e.at("weights").as_bool();
+  if (e.has("activations")) ic.activations = e.at("activations").as_bool();
+  if (!ic.weights && !ic.activations) e.fail("\"weights\" and \"activations\" are both false: nothing to read");
+  if (e.has("data")) ic.data = resolve(e.at("data"), base_dir);
+  else if (ic.activations) e.fail("missing key \"data\" (calibration images for the activations)");
+  if (e.has("calib")) ic.calib = e.at("calib").as_int(1, std::int64_t{1} << 31);
+  if (e.has("batch")) ic.batch = e.at("batch").as_int(1, 1 << 16);
+  if (e.has("nodes")) ic.nodes = e.at("nodes").as_string_list();
+  return ic;
+}
+
 }  // namespace
 
 SweepConfig parse_config(const nlohmann::json& j, const std::filesystem::path& base_dir, const std::string& source) {
@@ -145,6 +167,10 @@ SweepConfig parse_config(const nlohmann::json& j, const std::filesystem::path& b
     if (!in.is_array() || in.size() == 0) in.fail("expected a non-empty list of inputs");
     for (std::size_t i = 0; i < in.size(); ++i) {
       const JsonNode e = in.at(i);
+      if (e.has("model")) {
+        c.inputs.push_back(read_model_input(e, base_dir));
+        continue;
+      }
       e.expect_object({"file", "tensors", "role"});
       InputConfig ic;
       const std::filesystem::path f = e.at("file").as_string();

@@ -14,11 +14,19 @@
 
 namespace ffp8::explore {
 
-/// One input: datasets of an HDF5 file matching glob patterns, all with one role.
+/// One input: datasets of an HDF5 file matching glob patterns, all with one role; or (when
+/// `model` is set) a model's conv2d/linear weights and input activations recorded through the
+/// inference engine's tap over the first `calib` images of `data`.
 struct InputConfig {
   std::filesystem::path file;          ///< resolved against the config file's folder
   std::vector<std::string> tensors;    ///< glob patterns over dataset paths ("/weights/*")
   std::string role;                    ///< "weight", "activation", or any label
+  std::filesystem::path model;         ///< model file (layout 1); empty for a dataset input
+  std::filesystem::path data;          ///< data file of the calibration images
+  std::int64_t calib = 256;            ///< calibration images (the first ones of `data`)
+  std::int64_t batch = 64;             ///< images per engine run
+  bool weights = true, activations = true;
+  std::vector<std::string> nodes;      ///< glob patterns over node names (empty: all)
 };
 
 /// How the bias of each layout is chosen.

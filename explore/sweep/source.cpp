@@ -7,6 +7,7 @@
 
 #include "core/errors.hpp"
 #include "core/io/h5.hpp"
+#include "explore/sweep/model_source.hpp"
 
 namespace ffp8::explore {
 
@@ -82,8 +83,14 @@ std::vector<std::unique_ptr<TensorSource>> open_inputs(const SweepConfig& config
     std::string file_name, role;
   };
   std::vector<Found> found;
+  // Model inputs' tensors, each with the number of datasets found before it (keeps config order).
+  std::vector<std::pair<std::size_t, std::unique_ptr<TensorSource>>> from_models;
   for (std::size_t i = 0; i < config.inputs.size(); ++i) {
     const InputConfig& in = config.inputs[i];
+    if (!in.model.empty()) {
+      for (auto& t : open_model_input(config, i)) from_models.emplace_back(found.size(), std::move(t));
+      continue;
+    }
     if (!std::filesystem::exists(in.file))
       throw ConfigError(fmt::format("{}/inputs/{}/file: file \"{}\" does not exist", prefix, i, in.file.string()));
     std::shared_ptr<h5::File> file;
@@ -115,7 +122,12 @@ std::vector<std::unique_ptr<TensorSource>> open_inputs(const SweepConfig& config
   for (const auto& f : found) ++seen[f.info.path];
   std::vector<std::unique_ptr<TensorSource>> out;
   std::map<std::string, int> used;
-  for (auto& f : found) {
+  auto next_model = from_models.begin();
+  for (std::size_t k = 0; k <= found.size(); ++k) {
+    for (; next_model != from_models.end() && next_model->first == k; ++next_model)
+      out.push_back(std::move(next_model->second));
+    if (k == found.size()) break;
+    auto& f = found[k];
     std::string name = seen[f.info.path] > 1 ? f.file_name + ":" + f.info.path : f.info.path;
     if (used[name]++ > 0) continue;  // two patterns matching one dataset: read it once
     out.push_back(std::make_unique<Hdf5Source>(f.file, f.info, name, f.role));

@@ -1,8 +1,7 @@
 #pragma once
 // Where tensors come from. The sweep sees only TensorSource: a named, shaped float32 tensor it
-// can stream in ranges. HDF5 datasets and in-memory arrays implement it today; activations
-// recorded on the fly through the inference engine's tap (a model file plus calibration data)
-// will be one more implementation, with no change to the sweep.
+// can stream in ranges. HDF5 datasets, in-memory arrays and model inputs (weights, and
+// activations recorded through the inference engine's tap: model_source.hpp) implement it.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -53,9 +52,10 @@ class MemorySource : public TensorSource {
   std::vector<std::uint64_t> shape_;
 };
 
-/// Opens every dataset the config's inputs name (glob patterns). Errors are ConfigErrors
-/// naming the JSON path: a missing file (/inputs/0/file), a pattern matching nothing or a
-/// missing or non-float dataset (/inputs/0/tensors/1).
+/// Opens every dataset the config's inputs name (glob patterns), and every model input's tensors
+/// (open_model_input), in config order. Errors are ConfigErrors naming the JSON path: a missing
+/// file (/inputs/0/file), a pattern matching nothing or a missing or non-float dataset
+/// (/inputs/0/tensors/1), a bad model or data file (/inputs/0/model, /inputs/0/data).
 std::vector<std::unique_ptr<TensorSource>> open_inputs(const SweepConfig& config);
 
 }  // namespace ffp8::explore

@@ -1,0 +1,143 @@
+#include "explore/sweep/model_source.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fnmatch.h>
+
+#include "core/errors.hpp"
+#include "core/infer/data.hpp"
+#include "core/infer/engine.hpp"
+#include "core/infer/model.hpp"
+
+namespace ffp8::explore {
+
+namespace {
+
+std::vector<std::uint64_t> to_u64(const infer::Shape& s, std::int64_t lead = -1) {
+  std::vector<std::uint64_t> out;
+  if (lead >= 0) out.push_back(static_cast<std::uint64_t>(lead));
+  for (auto d : s) out.push_back(static_cast<std::uint64_t>(d));
+  return out;
+}
+
+/// A node's input activation over the calibration images, shape [calib, ...input shape]; every
+/// read runs a fresh float32 Engine over whole batches aligned to multiples of `batch` from image
+/// 0, so repeated reads see bit-identical values.
+class ActivationSource : public TensorSource {
+ public:
+  ActivationSource(std::shared_ptr<const infer::Model> model, std::shared_ptr<const infer::DataFile> data,
+                   int node, std::int64_t calib, std::int64_t batch, int threads)
+      : model_(std::move(model)), data_(std::move(data)), node_(node), calib_(calib), batch_(batch),
+        threads_(threads) {
+    const infer::Node& n = model_->nodes[static_cast<std::size_t>(node_)];
+    name_ = n.name + ".input";
+    per_ = static_cast<std::uint64_t>(infer::numel(model_->tensor_shape(n.inputs.at(0))));
+    shape_ = to_u64(model_->tensor_shape(n.inputs.at(0)), calib_);
+  }
+  const std::string& name() const override { return name_; }
+  const std::string& role() const override { return role_; }
+  const std::vector<std::uint64_t>& shape() const override { return shape_; }
+  std::string origin() const override {
+    return fmt::format("{}: input of node {}", std::filesystem::path(model_->path).filename().string(),
+                       model_->nodes[static_cast<std::size_t>(node_)].name);
+  }
+  std::string note() const override {
+    return fmt::format("recorded through the engine tap over images 0..{} of {} (float32 inference)", calib_ - 1,
+                       std::filesystem::path(data_->path()).filename().string());
+  }
+
+  void read(std::uint64_t offset, std::uint64_t count, std::size_t chunk, const ChunkFn& fn) const override {
+    if (count == 0) return;
+    const std::uint64_t end = offset + count;
+    const auto img0 = static_cast<std::int64_t>(offset / per_);
+    const auto img1 = static_cast<std::int64_t>((end - 1) / per_ + 1);
+    infer::EngineOptions opts;
+    opts.threads = threads_;
+    infer::Engine engine(model_, {}, opts);
+    engine.add_tap([&](const infer::TapEvent& ev) {
+      if (ev.node_index != node_) return;
+      const std::uint64_t lo = std::max<std::uint64_t>(offset, ev.first_image * per_);
+      const std::uint64_t hi = std::min<std::uint64_t>(end, (ev.first_image + static_cast<std::uint64_t>(ev.batch)) * per_);
+      for (std::uint64_t at = lo; at < hi; at += chunk) {
+        const std::uint64_t len = std::min<std::uint64_t>(chunk, hi - at);
+        fn(ev.values.subspan(at - ev.first_image * per_, len), at);
+      }
+    });
+    const std::int64_t in_per = infer::numel(model_->input_shape);
+    std::vector<float> buf(static_cast<std::size_t>(batch_ * in_per));
+    for (std::int64_t b = img0 / batch_ * batch_; b < img1; b += batch_) {
+      const std::int64_t n = std::min(batch_, calib_ - b);
+      std::span<float> in(buf.data(), static_cast<std::size_t>(n * in_per));
+      data_->read(b, n, in);
+      engine.run(in, n, static_cast<std::uint64_t>(b));
+    }
+  }
+
+ private:
+  std::shared_ptr<const infer::Model> model_;
+  std::shared_ptr<const infer::DataFile> data_;
+  int node_;
+  std::int64_t calib_, batch_;
+  int threads_;
+  std::uint64_t per_ = 1;
+  std::string name_, role_ = "activation";
+  std::vector<std::uint64_t> shape_;
+};
+
+}  // namespace
+
+std::vector<std::unique_ptr<TensorSource>> open_model_input(const SweepConfig& config, std::size_t index) {
+  const InputConfig& in = config.inputs.at(index);
+  const std::string where = fmt::format("{}/inputs/{}", config.source.empty() ? "" : config.source + ": ", index);
+  if (!std::filesystem::exists(in.model))
+    throw ConfigError(fmt::format("{}/model: file \"{}\" does not exist", where, in.model.string()));
+  std::shared_ptr<const infer::Model> model;
+  try {
+    model = std::make_shared<const infer::Model>(infer::read_model(in.model.string()));
+  } catch (const Error& e) {
+    throw ConfigError(fmt::format("{}/model: {}", where, e.what()));
+  }
+  std::shared_ptr<const infer::DataFile> data;
+  if (in.activations) {
+    if (!std::filesystem::exists(in.data))
+      throw ConfigError(fmt::format("{}/data: file \"{}\" does not exist", where, in.data.string()));
+    try {
+      data = std::make_shared<const infer::DataFile>(infer::DataFile::open(in.data.string()));
+    } catch (const Error& e) {
+      throw ConfigError(fmt::format("{}/data: {}", where, e.what()));
+    }
+    if (data->image_shape() != model->input_shape)
+      throw ConfigError(fmt::format("{}/data: images of \"{}\" are {}, the model takes {}", where, in.data.string(),
+                                    infer::shape_text(data->image_shape()), infer::shape_text(model->input_shape)));
+    if (in.calib > data->size())
+      throw ConfigError(fmt::format("{}/calib: {} calibration images asked, \"{}\" holds {}", where, in.calib,
+                                    in.data.string(), data->size()));
+  }
+  std::vector<int> nodes;
+  std::vector<bool> used(in.nodes.size(), false);
+  for (std::size_t i = 0; i < model->nodes.size(); ++i) {
+    const infer::Node& n = model->nodes[i];
+    if (!infer::is_quantizable(n.op)) continue;
+    bool take = in.nodes.empty();
+    for (std::size_t k = 0; k < in.nodes.size(); ++k)
+      if (fnmatch(in.nodes[k].c_str(), n.name.c_str(), 0) == 0) take = used[k] = true;
+    if (take) nodes.push_back(static_cast<int>(i));
+  }
+  for (std::size_t k = 0; k < in.nodes.size(); ++k)
+    if (!used[k])
+      throw ConfigError(fmt::format("{}/nodes/{}: no conv2d/linear node of \"{}\" matches \"{}\"", where, k,
+                                    in.model.string(), in.nodes[k]));
+  if (nodes.empty()) throw ConfigError(fmt::format("{}/model: \"{}\" has no conv2d/linear node", where, in.model.string()));
+  std::vector<std::unique_ptr<TensorSource>> out;
+  if (in.weights)
+    for (int i : nodes) {
+      const infer::Node& n = model->nodes[static_cast<std::size_t>(i)];
+      out.push_back(std::make_unique<MemorySource>(n.name + ".weight", "weight", n.weight.data, to_u64(n.weight.shape)));
+    }
+  if (in.activations)
+    for (int i : nodes) out.push_back(std::make_unique<ActivationSource>(model, data, i, in.calib, in.batch, config.threads));
+  return out;
+}
+
+}  // namespace ffp8::explore

@@ -1,0 +1,149 @@
+// Model inputs: weights from /params, activations recorded through the engine's tap. The
+// statistics path must agree with the direct path (which re-runs the engine) on every point.
+#include <cmath>
+#include <gtest/gtest.h>
+#include <random>
+
+#include "core/errors.hpp"
+#include "core/infer/engine.hpp"
+#include "core/infer/model.hpp"
+#include "explore/sweep/source.hpp"
+#include "explore/sweep/sweep.hpp"
+#include "test_util.hpp"
+
+using namespace ffp8;
+using namespace ffp8::explore;
+
+namespace {
+
+const std::filesystem::path kModel =
+    std::filesystem::path(__FILE__).parent_path() / "../../experiments/models/resnet_small.h5";
+
+/// A data file of `n` pseudo-random 1x28x28 images (float32, Fashion-MNIST-like normalisation).
+std::filesystem::path data_file(const std::filesystem::path& dir, std::uint64_t n) {
+  const auto p = dir / "data.h5";
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(-0.81f, 2.02f);
+  std::vector<float> img(n * 28 * 28);
+  for (auto& v : img) v = u(rng);
+  std::vector<std::int64_t> labels(n);
+  for (std::uint64_t i = 0; i < n; ++i) labels[i] = static_cast<std::int64_t>(i % 10);
+  h5::File f = h5::File::create(p.string());
+  f.create_dataset("/images", {n, 1, 28, 28}, h5::DType::Float32);
+  f.write("/images", 0, std::span<const float>(img));
+  f.create_dataset("/labels", {n}, h5::DType::Int);
+  f.write("/labels", 0, std::span<const std::int64_t>(labels));
+  f.close();
+  return p;
+}
+
+nlohmann::json config(const std::filesystem::path& data) {
+  return {{"inputs", {{{"model", kModel.string()}, {"data", data.string()}, {"calib", 6}, {"batch", 4}}}},
+          {"space", {{"exp", {3, 4}}, {"bias", {{"min", 2}, {"max", 9}}}}}};
+}
+
+bool close(double a, double b) {
+  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
+  if (std::isinf(a) || std::isinf(b)) return a == b;
+  return std::fabs(a - b) <= 1e-9 * std::max(std::fabs(a), std::fabs(b));
+}
+
+std::string error_of(const nlohmann::json& j) {
+  try {
+    const SweepConfig c = parse_config(j, ".");
+    open_inputs(c);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+TEST(ModelInput, TensorsAreWeightsAndTappedInputs) {
+  const auto dir = test::scratch("model_input_tensors");
+  const SweepConfig c = parse_config(config(data_file(dir, 8)), ".");
+  const auto sources = open_inputs(c);
+  const infer::Model m = infer::read_model(kModel.string());
+  std::vector<std::string> quantizable;
+  for (const auto& n : m.nodes)
+    if (infer::is_quantizable(n.op)) quantizable.push_back(n.name);
+  ASSERT_EQ(sources.size(), 2 * quantizable.size());
+  EXPECT_EQ(sources[0]->name(), quantizable[0] + ".weight");
+  EXPECT_EQ(sources[0]->role(), "weight");
+  const TensorSource& a = *sources[quantizable.size()];
+  EXPECT_EQ(a.name(), quantizable[0] + ".input");
+  EXPECT_EQ(a.role(), "activation");
+  EXPECT_EQ(a.shape(), (std::vector<std::uint64_t>{6, 1, 28, 28}));  // the first node reads the images
+  // A range crossing a batch boundary (images 3..4) reads the data file's values exactly.
+  std::vector<float> got;
+  a.read(3 * 784 + 10, 784, 100, [&](std::span<const float> v, std::uint64_t) { got.insert(got.end(), v.begin(), v.end()); });
+  h5::File f = h5::File::open((dir / "data.h5").string());
+  std::vector<float> want(784);
+  f.read("/images", 3 * 784 + 10, std::span<float>(want));
+  EXPECT_EQ(got, want);
+}
+
+TEST(ModelInput, EveryPointAgreesWithDirectPath) {
+  const auto dir = test::scratch("model_input_exact");
+  nlohmann::json j = config(data_file(dir, 8));
+  j["granularity"] = {"tensor", "role"};
+  const SweepConfig c = parse_config(j, ".");
+  j["direct_only"] = true;
+  const SweepConfig d = parse_config(j, ".");
+  const auto sources = open_inputs(c);
+  const SweepResult rs = run_sweep(c, sources);
+  const SweepResult rd = run_sweep(d, sources);
+  ASSERT_EQ(rs.points.size(), rd.points.size());
+  ASSERT_GT(rs.by_stats, 0u);
+  int bad = 0;
+  for (std::size_t i = 0; i < rs.points.size(); ++i) {
+    const Point& p = rs.points[i];
+    const Point& q = rd.points[i];
+    ASSERT_EQ(p.format.name(), q.format.name());
+    for (const MetricInfo& m : kMetrics)
+      if (!close(metric_value(m.id, p.sums), metric_value(m.id, q.sums)) && ++bad < 10)
+        ADD_FAILURE() << rs.groups[p.group].tensor << " " << p.format.name() << " " << m.name << ": "
+                      << metric_value(m.id, p.sums) << " vs " << metric_value(m.id, q.sums);
+  }
+  EXPECT_EQ(bad, 0);
+  // ffp8_paper: post-ReLU activations (never negative) get an unsigned format.
+  int unsigned_acts = 0;
+  for (const Choice& ch : rs.choices)
+    if (ch.scope == "tensor" && ch.role == "activation") {
+      const Group* g = nullptr;
+      for (const Group& gg : rs.groups)
+        if (gg.tensor == ch.name) g = &gg;
+      ASSERT_NE(g, nullptr);
+      EXPECT_EQ(ch.format.sign, g->min >= 0 ? 0 : 1) << ch.name;
+      unsigned_acts += g->min >= 0;
+    }
+  EXPECT_GT(unsigned_acts, 0);
+}
+
+TEST(ModelInput, ErrorsNameTheJsonPath) {
+  const auto dir = test::scratch("model_input_errors");
+  const auto data = data_file(dir, 8);
+  auto with = [&](const std::string& set) {
+    nlohmann::json j = config(data);
+    apply_override(j, set);
+    return error_of(j);
+  };
+  const auto has = [](const std::string& s, const std::string& part) {
+    return s.find(part) != std::string::npos ? ::testing::AssertionSuccess() : ::testing::AssertionFailure() << s;
+  };
+  EXPECT_TRUE(has(with("inputs.0.model=" + (dir / "nope.h5").string()), "/inputs/0/model: file"));
+  EXPECT_TRUE(has(with("inputs.0.model=" + data.string()), "/inputs/0/model: "));
+  EXPECT_TRUE(has(with("inputs.0.data=" + (dir / "nope.h5").string()), "/inputs/0/data: file"));
+  EXPECT_TRUE(has(with("inputs.0.data=" + kModel.string()), "/inputs/0/data: "));
+  EXPECT_TRUE(has(with("inputs.0.calib=9"), "/inputs/0/calib: 9 calibration images"));
+  EXPECT_TRUE(has(with("inputs.0.calib=0"), "/inputs/0/calib"));
+  EXPECT_TRUE(has(with("inputs.0.calibb=1"), "/inputs/0/calibb: unknown key"));
+  EXPECT_TRUE(has(with("inputs.0.nodes=[\"zz*\"]"), "/inputs/0/nodes/0: no conv2d/linear node"));
+  EXPECT_TRUE(has(with("inputs.0.weights=false"), "no error"));
+  nlohmann::json j = config(data);
+  j["inputs"][0].erase("data");
+  EXPECT_TRUE(has(error_of(j), "/inputs/0: missing key \"data\""));
+  j["inputs"][0]["activations"] = false;
+  EXPECT_TRUE(has(error_of(j), "no error"));
+}
