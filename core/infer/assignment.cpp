@@ -8,6 +8,7 @@
 #include <set>
 
 #include "core/errors.hpp"
+#include "core/format/fit.hpp"
 #include "core/quant/quantize.hpp"
 
 namespace ffp8::infer {
@@ -64,21 +65,6 @@ std::string FormatChoice::text() const {
 LayerChoice Assignment::for_node(const std::string& name) const {
   const auto it = overrides.find(name);
   return it != overrides.end() ? it->second : LayerChoice{weight, activation};
-}
-
-int fit_bias(const Format& layout, double a) {
-  constexpr int kLo = -1000, kHi = 1000;
-  if (!(a > 0)) return (1 << (layout.exp - 1)) - 1;
-  if (!std::isfinite(a)) return kLo;
-  Format f0 = layout;
-  f0.bias = 0;
-  // max(V) halves with each step of the bias: start from the closed form, then make it exact.
-  const double m0 = f0.max_value();
-  int b = static_cast<int>(std::clamp(std::floor(std::log2(m0 / a)), double{kLo}, double{kHi}));
-  auto maxv = [&](int bias) { return std::ldexp(m0, -bias); };
-  while (b < kHi && maxv(b + 1) >= a) ++b;
-  while (b > kLo && maxv(b) < a) --b;
-  return b;
 }
 
 void RangeStats::add(const float* x, std::size_t n) {

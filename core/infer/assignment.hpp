@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/format/fit.hpp"  // ffp8::fit_bias, the rule used for "fit:" choices
 #include "core/format/format.hpp"
 #include "core/infer/model.hpp"
 
@@ -43,10 +44,6 @@ struct Assignment {
   /// All float32: the reference network.
   static Assignment float32() { return {}; }
 };
-
-/// The largest bias b with max(V) >= a for `layout` (its bias ignored), clamped to [-1000, 1000];
-/// a == 0 (or no data) gives the IEEE bias 2^(exp-1) - 1. Same rule as explore's fit.
-int fit_bias(const Format& layout, double a);
 
 /// Largest magnitudes seen in one tensor (calibration statistics of a layer's input).
 struct RangeStats {
