@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include "core/errors.hpp"
-#include "core/infer/h5_extra.hpp"
 #include "core/io/h5.hpp"
 
 namespace ffp8::infer {
@@ -12,7 +11,6 @@ namespace ffp8::infer {
 struct DataFile::Impl {
   std::string path;
   h5::File file;
-  detail::ExtraReader extra;
   bool u8 = false, hwc = false;
   Shape chw;
   std::int64_t n = 0;
@@ -27,9 +25,9 @@ DataFile& DataFile::operator=(DataFile&&) noexcept = default;
 DataFile::~DataFile() = default;
 
 DataFile DataFile::open(const std::string& path) {
-  auto d = std::unique_ptr<Impl>(new Impl{path, h5::File::open(path), detail::ExtraReader(path)});
+  auto d = std::unique_ptr<Impl>(new Impl{path, h5::File::open(path)});
   const std::string w = fmt::format("'{}'", path);
-  if (const auto v = d->extra.int_array_attr("/", "ffp8_data_layout"); v && (v->size() != 1 || (*v)[0] != kDataLayout))
+  if (const auto v = d->file.get_int_array_attr("/", "ffp8_data_layout"); v && (v->size() != 1 || (*v)[0] != kDataLayout))
     throw IoError(fmt::format("{}: root attribute 'ffp8_data_layout' = {} is not supported (this reader implements "
                               "version {})", w, v->empty() ? std::string("[]") : std::to_string((*v)[0]), kDataLayout));
   if (!d->file.exists("/images")) throw IoError(fmt::format("{}: dataset /images is missing", w));
@@ -51,7 +49,7 @@ DataFile DataFile::open(const std::string& path) {
       throw IoError(fmt::format("{}: uint8 /images must be [N, H, W] or [N, H, W, C], found rank {}", w, s.size()));
     }
     for (const char* k : {"mean", "std"}) {
-      const auto v = d->extra.double_array_attr("/images", k);
+      const auto v = d->file.get_double_array_attr("/images", k);
       if (!v || (v->size() != 1 && static_cast<std::int64_t>(v->size()) != d->chw[0]))
         throw IoError(fmt::format("{}: uint8 /images needs an attribute '{}' with 1 or {} values", w, k, d->chw[0]));
       auto& dst = std::string(k) == "mean" ? d->mean : d->std;
@@ -94,7 +92,7 @@ void DataFile::read(std::int64_t first, std::int64_t count, std::span<float> out
     return;
   }
   d.raw.resize(out.size());
-  d.extra.read_u8("/images", off, d.raw);
+  d.file.read("/images", off, std::span<std::uint8_t>(d.raw));
   const std::int64_t c = d.chw[0], hw = d.chw[1] * d.chw[2];
   // Same float32 operations as tools/ffp8_h5.py: (u / 255 - mean) / std.
   for (std::int64_t b = 0; b < count; ++b) {

@@ -13,7 +13,6 @@
 #include <set>
 
 #include "core/errors.hpp"
-#include "core/infer/h5_extra.hpp"
 #include "core/io/h5.hpp"
 
 namespace ffp8::infer {
@@ -344,28 +343,27 @@ void load_param(const h5::File& f, const Node& n, Tensor& t) {
 
 Model read_model(const std::string& path) {
   const h5::File f = h5::File::open(path);
-  const detail::ExtraReader x(path);
   Model m;
   m.path = path;
-  const auto layout = x.int_array_attr("/", "ffp8_layout");
+  const auto layout = f.get_int_array_attr("/", "ffp8_layout");
   if (!layout) bad(fmt::format("'{}'", path), "root attribute 'ffp8_layout' is missing (not an ffp8 model file?)");
   if (layout->size() != 1 || (*layout)[0] != kModelLayout)
     bad(fmt::format("'{}'", path),
         fmt::format("root attribute 'ffp8_layout' = {} is not supported (this reader implements layout {})",
                     layout->size() == 1 ? std::to_string((*layout)[0]) : fmt::format("[{}]", fmt::join(*layout, ", ")),
                     kModelLayout));
-  const auto shape = x.int_array_attr("/", "input_shape");
+  const auto shape = f.get_int_array_attr("/", "input_shape");
   if (!shape || shape->size() != 3 || *std::min_element(shape->begin(), shape->end()) < 1)
     bad(fmt::format("'{}'", path), "root attribute 'input_shape' must be three positive integers [C, H, W]");
   m.input_shape.assign(shape->begin(), shape->end());
-  const auto classes = x.int_array_attr("/", "num_classes");
+  const auto classes = f.get_int_array_attr("/", "num_classes");
   if (!classes || classes->size() != 1 || (*classes)[0] < 1)
     bad(fmt::format("'{}'", path), "root attribute 'num_classes' must be a positive integer");
   m.num_classes = (*classes)[0];
-  if (const auto folded = x.int_array_attr("/", "bn_folded"); folded && folded->size() == 1) m.bn_folded = (*folded)[0] != 0;
+  if (const auto folded = f.get_int_array_attr("/", "bn_folded"); folded && folded->size() == 1) m.bn_folded = (*folded)[0] != 0;
   m.name = f.get_string_attr("/", "model_name").value_or("");
   if (!f.exists("/graph")) bad(fmt::format("'{}'", path), "dataset /graph is missing");
-  parse_graph(x.read_string("/graph"), m, path);
+  parse_graph(f.read_string("/graph"), m, path);
 
   std::vector<Shape> shapes{m.input_shape};
   for (Node& n : m.nodes) {

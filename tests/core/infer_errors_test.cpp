@@ -86,7 +86,7 @@ TEST(InferErrors, LayoutVersionMissingOrUnknown) {
     h5::File f = h5::File::open_rw(path);
     f.set_attr("/", "ffp8_layout", "1");
   }
-  expect_error<IoError>([&] { (void)read_model(path); }, {path, "ffp8_layout", "not an integer"});
+  expect_error<IoError>([&] { (void)read_model(path); }, {path, "ffp8_layout", "integer"});
   expect_error<IoError>([&] { (void)read_model((dir.path() / "none.h5").string()); }, {"none.h5"});
 }
 
