@@ -8,6 +8,10 @@
 #include <cstring>
 #include <limits>
 #include <omp.h>
+#if defined(__AVX512VL__) && defined(__AVX512BW__) && defined(__AVX512F__)
+#include <immintrin.h>
+#define FFP8_STATS_AVX512 1
+#endif
 
 namespace ffp8::explore {
 
@@ -135,20 +139,21 @@ void BucketStats::merge(const BucketStats& o) {
 // ---- Collector ----
 
 namespace {
-/// Dense per-thread entry, 32 bytes. The count and the sum of L share one word (n << 40 | s1) so
-/// the hot loop does two read-modify-writes per value; min, max and the edge count change rarely
-/// and are updated behind predictable branches.
-struct Entry {
+/// Dense per-thread entry, 32 bytes (one AVX register). The count and the sum of L share one
+/// word (n << 40 | s1); with AVX-512 one masked add/max/min updates the whole entry (one
+/// read-modify-write per value), otherwise scalar updates with min, max and the edge count
+/// behind predictable branches.
+struct alignas(32) Entry {
   std::uint64_t ns1;
   std::uint64_t s2;
-  std::uint32_t n0;
-  std::uint16_t lmin;
-  std::uint16_t lmax;
-  std::uint64_t pad;
+  std::uint64_t n0;
+  std::uint16_t lmax;   // 16-bit lane 12 of the register
+  std::uint16_t lmin_c; // lane 13: 0xffff - lmin, so both extremes update by one unsigned max
+  std::uint32_t pad;
 };
 static_assert(sizeof(Entry) == 32);
 constexpr std::uint64_t kNShift = 40;
-constexpr Entry kEmpty{0, 0, 0, 0xffff, 0, 0};
+constexpr Entry kEmpty{0, 0, 0, 0, 0, 0};
 // Flushing after 2^24 values keeps n < 2^24 and s1 < 2^39 inside ns1, and s2 < 2^54.
 constexpr std::uint64_t kFlushEvery = std::uint64_t{1} << 24;
 constexpr std::size_t kSmall = 1 << 16;                        // below: one thread, touched list
@@ -176,7 +181,7 @@ Collector::~Collector() {
 namespace {
 
 template <bool Recip, bool Track>
-void accumulate(const float* v, std::size_t len, Entry* e, double* r, std::vector<std::uint32_t>* touched) {
+void accumulate_scalar(const float* v, std::size_t len, Entry* e, double* r, std::vector<std::uint32_t>* touched) {
   for (std::size_t i = 0; i < len; ++i) {
     const std::uint32_t u = std::bit_cast<std::uint32_t>(v[i]);
     const std::uint32_t k = u >> kLowBits;
@@ -189,7 +194,7 @@ void accumulate(const float* v, std::size_t len, Entry* e, double* r, std::vecto
     x.s2 += static_cast<std::uint64_t>(low) * low;
     if (low == 0) [[unlikely]] ++x.n0;
     if (low > x.lmax) [[unlikely]] x.lmax = static_cast<std::uint16_t>(low);
-    if (low - 1u < static_cast<std::uint32_t>(x.lmin) - 1u) [[unlikely]] x.lmin = static_cast<std::uint16_t>(low);
+    if (low != 0 && 0xffffu - low > x.lmin_c) [[unlikely]] x.lmin_c = static_cast<std::uint16_t>(0xffffu - low);
     if constexpr (Recip) {
       const std::uint32_t ef = (u >> 23) & 0xffu;
       if (low != 0 && ef != 255) {
@@ -201,6 +206,68 @@ void accumulate(const float* v, std::size_t len, Entry* e, double* r, std::vecto
       }
     }
   }
+}
+
+#ifdef FFP8_STATS_AVX512
+// GCC 12 warns inside its own AVX-512 headers (-Wmaybe-uninitialized, GCC bug 105593).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+/// Eight values at a time: their keys and 32-byte increments (n << 40 | L, L^2, [L == 0],
+/// lmax and lmin_c candidates) are computed in vector registers, then each entry takes one
+/// masked add (64-bit lanes 0..2) and one masked unsigned max (16-bit lanes 12, 13). Same
+/// results as the scalar loop, bit for bit.
+template <bool Track>
+void accumulate_avx512(const float* v, std::size_t len, Entry* e, std::vector<std::uint32_t>* touched) {
+  alignas(64) std::uint64_t inc[32];
+  alignas(32) std::uint32_t key[8];
+  static constexpr int kSlot[8] = {0, 8, 4, 12, 16, 24, 20, 28};  // row of value j in inc
+  const __m512i one_n = _mm512_set1_epi64(std::int64_t{1} << kNShift);
+  const __m512i ones16 = _mm512_set1_epi64(0xffff);
+  const __m512i even = _mm512_set_epi64(11, 10, 3, 2, 9, 8, 1, 0);
+  const __m512i odd = _mm512_set_epi64(15, 14, 7, 6, 13, 12, 5, 4);
+  std::size_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    const __m256i u = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v + i));
+    const __m512i l64 = _mm512_cvtepu32_epi64(_mm256_and_si256(u, _mm256_set1_epi32((1 << kLowBits) - 1)));
+    const __m512i a = _mm512_or_si512(l64, one_n);
+    const __m512i b = _mm512_mul_epu32(l64, l64);
+    const __mmask8 z = _mm512_cmpeq_epi64_mask(l64, _mm512_setzero_si512());
+    const __m512i c = _mm512_maskz_set1_epi64(z, 1);
+    const __m512i d = _mm512_or_si512(l64, _mm512_slli_epi64(_mm512_maskz_sub_epi64(static_cast<__mmask8>(~z), ones16, l64), 16));
+    const __m512i ab_lo = _mm512_unpacklo_epi64(a, b), ab_hi = _mm512_unpackhi_epi64(a, b);
+    const __m512i cd_lo = _mm512_unpacklo_epi64(c, d), cd_hi = _mm512_unpackhi_epi64(c, d);
+    _mm512_store_si512(inc + 0, _mm512_permutex2var_epi64(ab_lo, even, cd_lo));   // values 0, 2
+    _mm512_store_si512(inc + 8, _mm512_permutex2var_epi64(ab_hi, even, cd_hi));   // 1, 3
+    _mm512_store_si512(inc + 16, _mm512_permutex2var_epi64(ab_lo, odd, cd_lo));   // 4, 6
+    _mm512_store_si512(inc + 24, _mm512_permutex2var_epi64(ab_hi, odd, cd_hi));   // 5, 7
+    _mm256_store_si256(reinterpret_cast<__m256i*>(key), _mm256_srli_epi32(u, kLowBits));
+    for (int j = 0; j < 8; ++j) {
+      Entry& x = e[key[j]];
+      if constexpr (Track) {
+        if (x.ns1 == 0) touched->push_back(key[j]);
+      }
+      auto* p = reinterpret_cast<__m256i*>(&x);
+      const __m256i in = _mm256_load_si256(reinterpret_cast<const __m256i*>(inc + kSlot[j]));
+      const __m256i old = _mm256_load_si256(p);
+      __m256i s = _mm256_mask_add_epi64(old, 0x7, old, in);
+      s = _mm256_mask_max_epu16(s, 3u << 12, old, in);
+      _mm256_store_si256(p, s);
+    }
+  }
+  accumulate_scalar<false, Track>(v + i, len - i, e, nullptr, touched);
+}
+#pragma GCC diagnostic pop
+#endif
+
+template <bool Recip, bool Track>
+void accumulate(const float* v, std::size_t len, Entry* e, double* r, std::vector<std::uint32_t>* touched) {
+#ifdef FFP8_STATS_AVX512
+  if constexpr (!Recip) {
+    accumulate_avx512<Track>(v, len, e, touched);
+    return;
+  }
+#endif
+  accumulate_scalar<Recip, Track>(v, len, e, r, touched);
 }
 
 }  // namespace
@@ -263,7 +330,7 @@ void Collector::flush() {
       b.n0 = x.n0;
       b.s1 = x.ns1 & ((std::uint64_t{1} << kNShift) - 1);
       b.s2 = x.s2;
-      b.lmin = x.lmin;
+      b.lmin = static_cast<std::uint16_t>(0xffffu - x.lmin_c);
       b.lmax = x.lmax;
       if (!t->r.empty()) {
         b.r = t->r[k];
