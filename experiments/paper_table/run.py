@@ -209,6 +209,14 @@ def main(argv=None):
             f"signed inputs: {', '.join(signed) if signed else 'none'}")
         d["FFP8 methodology"]["overrides"] = overrides
 
+        # Variants of the methodology with other layouts (same never-negative probe, fit bias per layer).
+        for v in cfg.get("ffp8_variants", []):
+            vov = {n: {"activation": v["activation_signed"]} for n, s in sign.items() if s["signed"]}
+            vd = mw / ("ffp8-" + slug(v["label"]))
+            vj = X.cached_eval(runner, eval_config(cfg, model, data, v["weight"], v["activation_unsigned"], vov), vd, reuse)
+            add(v["label"], vj, "ffp8-variant", vd, f"weights {v['weight']}, inputs {v['activation_unsigned']} / "
+                f"{v['activation_signed']} (signed)")
+
         meth_loss = (ref["top1"] - ej["top1"]) * 100.0
         if f.get("ablate_on_miss", True) and meth_loss > cfg.get("goal_top1_loss_pp", 0.3):
             # Which role costs the accuracy: each half of the methodology's assignment alone.
@@ -265,6 +273,9 @@ def write_outputs(out, cfg, rows, layer_rows, notes, details, prov, runner):
             abl = {x["variant"]: x for x in rows if x["model"] == r["model"] and x["kind"] == "ablation"}
             if abl:
                 line += "; " + ", ".join(f"{k.split(': ')[1]}: {v['loss_pp']:+.2f} pp" for k, v in abl.items())
+            for x in rows:
+                if x["model"] == r["model"] and x["kind"] == "ffp8-variant":
+                    line += f"; {x['variant']}: {x['loss_pp']:+.2f} pp"
             sw = [x for x in rows if x["model"] == r["model"] and x["variant"] == "FFP8 sweep best"]
             if sw:
                 line += f"; FFP8 sweep best: {sw[0]['loss_pp']:+.2f} pp"
@@ -290,6 +301,7 @@ def write_outputs(out, cfg, rows, layer_rows, notes, details, prov, runner):
           "- FFP8 sweep best: `ffp8 sweep` over each layer's weight tensor and input tensor (sign 0/1, exp "
           f"{cfg['sweep']['exp']}, width {cfg['sweep']['width']}, fit bias, selection `ffp8_paper` by "
           f"{cfg['sweep']['metric']}); the per-tensor choices become fixed per-node formats.",
+          "- Methodology variants (`ffp8_variants` in the config): the same procedure with other layouts.",
           "- When the methodology misses the goal, two diagnostic rows quantize only its weights or only its "
           "layer inputs (the other role float32), to show which role costs the accuracy.", ""]
     if notes:
