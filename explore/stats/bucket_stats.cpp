@@ -139,23 +139,22 @@ void BucketStats::merge(const BucketStats& o) {
 // ---- Collector ----
 
 namespace {
-/// Dense per-thread entry, 32 bytes (one AVX register). The count and the sum of L share one
-/// word (n << 40 | s1); with AVX-512 one masked add/max/min updates the whole entry (one
-/// read-modify-write per value), otherwise scalar updates with min, max and the edge count
-/// behind predictable branches.
+/// Dense per-thread entry, 32 bytes (one AVX register): sum of L, sum of L^2, the count and the
+/// edge count packed as n | n0 << 32, and the L extremes. With AVX-512 one masked add and one
+/// masked max update the whole entry (one read-modify-write per value).
 struct alignas(32) Entry {
-  std::uint64_t ns1;
+  std::uint64_t s1;
   std::uint64_t s2;
-  std::uint64_t n0;
+  std::uint64_t nn0;   // n | n0 << 32 (an entry is empty when n == 0)
   std::uint16_t lmax;   // 16-bit lane 12 of the register
   std::uint16_t lmin_c; // lane 13: 0xffff - lmin, so both extremes update by one unsigned max
   std::uint32_t pad;
 };
 static_assert(sizeof(Entry) == 32);
-constexpr std::uint64_t kNShift = 40;
+constexpr std::uint64_t kN0 = std::uint64_t{1} << 32;  // one edge value in nn0
 constexpr Entry kEmpty{0, 0, 0, 0, 0, 0};
-// Flushing after 2^24 values keeps n < 2^24 and s1 < 2^39 inside ns1, and s2 < 2^54.
-constexpr std::uint64_t kFlushEvery = std::uint64_t{1} << 24;
+// Flushing before 2^32 values keeps n, n0 < 2^32 inside nn0 (and s2 < 2^62).
+constexpr std::uint64_t kFlushEvery = (std::uint64_t{1} << 32) - 1;
 constexpr std::size_t kSmall = 1 << 16;                        // below: one thread, touched list
 }  // namespace
 
@@ -188,11 +187,11 @@ void accumulate_scalar(const float* v, std::size_t len, Entry* e, double* r, std
     const std::uint32_t low = u & ((1u << kLowBits) - 1u);
     Entry& x = e[k];
     if constexpr (Track) {
-      if (x.ns1 == 0) touched->push_back(k);
+      if (x.nn0 == 0) touched->push_back(k);
     }
-    x.ns1 += (std::uint64_t{1} << kNShift) | low;
+    x.s1 += low;
     x.s2 += static_cast<std::uint64_t>(low) * low;
-    if (low == 0) [[unlikely]] ++x.n0;
+    x.nn0 += low == 0 ? 1 + kN0 : 1;
     if (low > x.lmax) [[unlikely]] x.lmax = static_cast<std::uint16_t>(low);
     if (low != 0 && 0xffffu - low > x.lmin_c) [[unlikely]] x.lmin_c = static_cast<std::uint16_t>(0xffffu - low);
     if constexpr (Recip) {
@@ -212,7 +211,7 @@ void accumulate_scalar(const float* v, std::size_t len, Entry* e, double* r, std
 // GCC 12 warns inside its own AVX-512 headers (-Wmaybe-uninitialized, GCC bug 105593).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-/// Eight values at a time: their keys and 32-byte increments (n << 40 | L, L^2, [L == 0],
+/// Eight values at a time: their keys and 32-byte increments (L, L^2, 1 + [L == 0] << 32,
 /// lmax and lmin_c candidates) are computed in vector registers, then each entry takes one
 /// masked add (64-bit lanes 0..2) and one masked unsigned max (16-bit lanes 12, 13). Same
 /// results as the scalar loop, bit for bit.
@@ -221,7 +220,8 @@ void accumulate_avx512(const float* v, std::size_t len, Entry* e, std::vector<st
   alignas(64) std::uint64_t inc[32];
   alignas(32) std::uint32_t key[8];
   static constexpr int kSlot[8] = {0, 8, 4, 12, 16, 24, 20, 28};  // row of value j in inc
-  const __m512i one_n = _mm512_set1_epi64(std::int64_t{1} << kNShift);
+  const __m512i one = _mm512_set1_epi64(1);
+  const __m512i edge = _mm512_set1_epi64(static_cast<std::int64_t>(1 + kN0));
   const __m512i ones16 = _mm512_set1_epi64(0xffff);
   const __m512i even = _mm512_set_epi64(11, 10, 3, 2, 9, 8, 1, 0);
   const __m512i odd = _mm512_set_epi64(15, 14, 7, 6, 13, 12, 5, 4);
@@ -229,12 +229,11 @@ void accumulate_avx512(const float* v, std::size_t len, Entry* e, std::vector<st
   for (; i + 8 <= len; i += 8) {
     const __m256i u = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v + i));
     const __m512i l64 = _mm512_cvtepu32_epi64(_mm256_and_si256(u, _mm256_set1_epi32((1 << kLowBits) - 1)));
-    const __m512i a = _mm512_or_si512(l64, one_n);
     const __m512i b = _mm512_mul_epu32(l64, l64);
     const __mmask8 z = _mm512_cmpeq_epi64_mask(l64, _mm512_setzero_si512());
-    const __m512i c = _mm512_maskz_set1_epi64(z, 1);
+    const __m512i c = _mm512_mask_blend_epi64(z, one, edge);
     const __m512i d = _mm512_or_si512(l64, _mm512_slli_epi64(_mm512_maskz_sub_epi64(static_cast<__mmask8>(~z), ones16, l64), 16));
-    const __m512i ab_lo = _mm512_unpacklo_epi64(a, b), ab_hi = _mm512_unpackhi_epi64(a, b);
+    const __m512i ab_lo = _mm512_unpacklo_epi64(l64, b), ab_hi = _mm512_unpackhi_epi64(l64, b);
     const __m512i cd_lo = _mm512_unpacklo_epi64(c, d), cd_hi = _mm512_unpackhi_epi64(c, d);
     _mm512_store_si512(inc + 0, _mm512_permutex2var_epi64(ab_lo, even, cd_lo));   // values 0, 2
     _mm512_store_si512(inc + 8, _mm512_permutex2var_epi64(ab_hi, even, cd_hi));   // 1, 3
@@ -244,7 +243,7 @@ void accumulate_avx512(const float* v, std::size_t len, Entry* e, std::vector<st
     for (int j = 0; j < 8; ++j) {
       Entry& x = e[key[j]];
       if constexpr (Track) {
-        if (x.ns1 == 0) touched->push_back(key[j]);
+        if (x.nn0 == 0) touched->push_back(key[j]);
       }
       auto* p = reinterpret_cast<__m256i*>(&x);
       const __m256i in = _mm256_load_si256(reinterpret_cast<const __m256i*>(inc + kSlot[j]));
@@ -274,7 +273,7 @@ void accumulate(const float* v, std::size_t len, Entry* e, double* r, std::vecto
 
 void Collector::add(std::span<const float> values) {
   if (values.empty()) return;
-  if (values.size() > kFlushEvery) {  // the packed counters need a flush every 2^24 values
+  if (values.size() > kFlushEvery) {  // the packed counters need a flush every 2^32 values
     for (std::size_t at = 0; at < values.size(); at += kFlushEvery)
       add(values.subspan(at, std::min<std::size_t>(kFlushEvery, values.size() - at)));
     return;
@@ -323,12 +322,12 @@ void Collector::flush() {
     std::vector<Bucket> sorted;
     auto take = [&](std::uint32_t k) {
       Entry& x = t->e[k];
-      if (x.ns1 == 0) return;
+      if (x.nn0 == 0) return;
       Bucket b;
       b.key = k;
-      b.n = x.ns1 >> kNShift;
-      b.n0 = x.n0;
-      b.s1 = x.ns1 & ((std::uint64_t{1} << kNShift) - 1);
+      b.n = x.nn0 & (kN0 - 1);
+      b.n0 = x.nn0 >> 32;
+      b.s1 = x.s1;
       b.s2 = x.s2;
       b.lmin = static_cast<std::uint16_t>(0xffffu - x.lmin_c);
       b.lmax = x.lmax;
