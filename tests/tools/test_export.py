@@ -247,7 +247,7 @@ class ZooRoundTrip(unittest.TestCase, RoundTrip):
         with open(os.path.join(models_dir, "README.md")) as f:
             listed = dict(re.findall(r"^\| `(\w+\.h5)` \|[^|\n]*\|[^|\n]*\| ([0-9.]+) % \|", f.read(), re.M))
         self.assertEqual(sorted(listed), files)
-        self.assertGreaterEqual(len(files), 4)
+        self.assertEqual(files, sorted(f"{n}.h5" for n in ffp8_models.ZOO))
         for fname, acc in listed.items():
             self.assertGreaterEqual(float(acc), 90.0, fname)
         for fname in files:
