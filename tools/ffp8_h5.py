@@ -397,6 +397,8 @@ def main(argv=None):
     except LayoutError as e:
         print(f"ffp8_h5: {e}", file=sys.stderr)
         return 1
+    except BrokenPipeError:   # e.g. piped into head
+        sys.stderr.close()
     return 0
 
 
