@@ -56,6 +56,8 @@ struct Case {
   const char* model;  // exporter MODEL spec, relative to the repo root
   const char* args;   // extra exporter arguments
 };
+// Readable parameter in test listings (CTest shows GetParam() otherwise as raw bytes).
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
 class Parity : public ::testing::TestWithParam<Case> {};
 
