@@ -1,3 +1,4 @@
+#include "core/io/json_file.hpp"
 #include "hwcost/tech.hpp"
 
 #include <fmt/format.h>
@@ -93,17 +94,7 @@ nlohmann::json to_json(const Tech& t) {
 }
 
 Tech load_tech(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) throw IoError(fmt::format("cannot read technology file '{}'", file.string()));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(ss.str());
-  } catch (const nlohmann::json::parse_error& e) {
-    throw ConfigError(fmt::format("technology file '{}' is not valid JSON (byte {})", file.string(), e.byte));
-  }
-  return tech_from_json(j, file.string());
+  return tech_from_json(read_json_file(file, "technology file"), file.string());
 }
 
 std::filesystem::path tech_dir() { return FFP8_HWCOST_TECH_DIR; }

@@ -1,4 +1,5 @@
 // Eval config parsing: every key checked with its JSON path, unknown keys rejected.
+#include "core/io/json_file.hpp"
 #include "core/infer/eval_config.hpp"
 
 #include <fmt/format.h>
@@ -121,16 +122,7 @@ EvalConfig parse_eval_config(const json& j, const std::filesystem::path& base, c
 }
 
 EvalConfig load_eval_config(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) throw IoError(fmt::format("cannot read config file '{}'", file.string()));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  json j;
-  try {
-    j = json::parse(ss.str());
-  } catch (const json::parse_error& e) {
-    throw ConfigError(fmt::format("'{}': not valid JSON (byte {})", file.string(), e.byte));
-  }
+  const json j = read_json_file(file, "config file");
   return parse_eval_config(j, file.has_parent_path() ? file.parent_path() : std::filesystem::path("."),
                            fmt::format("'{}'", file.string()));
 }

@@ -1,4 +1,5 @@
 // Config parsing: every value read through JsonNode, so every error carries its JSON path.
+#include "core/io/json_file.hpp"
 #include "explore/config/config.hpp"
 
 #include <algorithm>
@@ -316,17 +317,7 @@ std::string config_hash(const nlohmann::json& j) {
 }
 
 SweepConfig load_config(const std::filesystem::path& file, const std::vector<std::string>& overrides) {
-  std::ifstream in(file);
-  if (!in) throw IoError(fmt::format("cannot read config file \"{}\"", file.string()));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(ss.str());
-  } catch (const nlohmann::json::parse_error& e) {
-    throw ConfigError(fmt::format("{}: not valid JSON (byte {}): {}", file.string(), e.byte,
-                                  std::string(e.what()).substr(std::string(e.what()).find(':') + 2)));
-  }
+  nlohmann::json j = read_json_file(file, "config file");
   for (const auto& o : overrides) apply_override(j, o);
   return parse_config(j, file.has_parent_path() ? file.parent_path() : std::filesystem::path("."), file.string());
 }
