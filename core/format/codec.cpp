@@ -40,10 +40,7 @@ SpecialCodes special_codes(const Format& f) {
   const std::uint32_t e_all = (1u << f.exp) - 1;
   SpecialCodes c{};
   c.sign_bit = f.sign ? 1u << (f.exp + f.man) : 0u;
-  int top_e = static_cast<int>(e_all);
-  if (f.specials == Specials::Ieee) top_e -= 1;
-  if (f.specials == Specials::Fn && f.man == 0) top_e -= 1;
-  c.max_code = (static_cast<std::uint32_t>(top_e) << f.man) | f.top_mantissa();
+  c.max_code = (static_cast<std::uint32_t>(f.top_exponent_field()) << f.man) | f.top_mantissa();
   c.inf_code = e_all << f.man;
   switch (f.specials) {
     case Specials::Ieee: c.nan_code = (e_all << f.man) | m_all; break;

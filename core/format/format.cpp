@@ -75,12 +75,7 @@ void Format::validate() const {
   if (bias < -kMaxBiasMagnitude || bias > kMaxBiasMagnitude) fail("bias must be in -1000..1000");
   if (specials == Specials::Fnuz && sign == 0) fail("fnuz needs a sign bit (its NaN is the negative-zero code)");
   // The format must have a positive finite value, else max(V) is undefined.
-  const std::uint32_t exp_codes = 1u << exp;
-  std::uint32_t top_e = exp_codes - 1;
-  if (specials == Specials::Ieee) top_e -= 1;  // all-ones exponent is reserved
-  const bool top_has_value = !(specials == Specials::Fn && man == 0);  // fn, m=0: all-ones E is NaN
-  const bool has_normal = specials == Specials::Fn ? (top_e >= 2 || (top_e == 1 && top_has_value))
-                                                   : top_e >= 1;
+  const bool has_normal = top_exponent_field() >= 1;
   const bool has_sub = subnormals && man > 0;
   if (!has_normal && !has_sub) fail("no code encodes a positive finite value");
 }
@@ -95,30 +90,27 @@ bool Format::has_nan() const {
   return false;
 }
 
-int Format::top_exponent() const {
+int Format::top_exponent_field() const {
   int top_e = (1 << exp) - 1;
-  if (specials == Specials::Ieee) top_e -= 1;
-  if (specials == Specials::Fn && man == 0) top_e -= 1;  // all-ones code is NaN
-  if (top_e == 0) return 1 - bias;                        // only subnormals: their scale
-  return top_e - bias;
+  if (specials == Specials::Ieee) top_e -= 1;            // all-ones exponent is Inf/NaN
+  if (specials == Specials::Fn && man == 0) top_e -= 1;  // the all-ones code is NaN
+  return top_e;
+}
+
+int Format::top_exponent() const {
+  const int top_e = top_exponent_field();
+  return top_e == 0 ? 1 - bias : top_e - bias;  // only subnormals: their scale
 }
 
 std::uint32_t Format::top_mantissa() const {
   const std::uint32_t all = (1u << man) - 1;
-  int top_e = (1 << exp) - 1;
-  if (specials == Specials::Ieee) top_e -= 1;
-  if (specials == Specials::Fn && man > 0) return all - 1;
-  (void)top_e;
-  return all;
+  return specials == Specials::Fn && man > 0 ? all - 1 : all;
 }
 
 double Format::max_value() const {
-  int top_e = (1 << exp) - 1;
-  if (specials == Specials::Ieee) top_e -= 1;
-  if (specials == Specials::Fn && man == 0) top_e -= 1;
   const double frac = static_cast<double>(top_mantissa()) / std::ldexp(1.0, man);
-  if (top_e == 0) return std::ldexp(frac, 1 - bias);  // subnormals only
-  return std::ldexp(1.0 + frac, top_e - bias);
+  if (top_exponent_field() == 0) return std::ldexp(frac, 1 - bias);  // subnormals only
+  return std::ldexp(1.0 + frac, top_exponent());
 }
 
 double Format::min_normal() const { return std::ldexp(1.0, 1 - bias); }

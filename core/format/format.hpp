@@ -47,7 +47,10 @@ struct Format {
   double min_normal() const;
   /// Smallest positive value (a subnormal, or min_normal() without subnormals).
   double min_positive() const;
-  /// Exponent E_top of max(V) minus bias: max(V) = 2^top_exponent() * (1 + M/2^m).
+  /// Exponent field E of max(V)'s code (0 when the format has only subnormals).
+  int top_exponent_field() const;
+  /// Exponent of max(V)'s binade, E_top - bias (1 - bias for a subnormal max); its last-place
+  /// unit is 2^(top_exponent() - man).
   int top_exponent() const;
   /// Mantissa field of max(V) (2^m - 1 except for `fn`, where the all-ones code is NaN).
   std::uint32_t top_mantissa() const;
