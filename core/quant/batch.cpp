@@ -122,7 +122,7 @@ __attribute__((noinline, noclone)) QuantCounts values_kernel(const float* __rest
     bool gap;
     round_mag<R, Sub>(a, p, rnd, n, qexp, gap);
     const bool is_nan = a > kInfBits;
-    const bool over = !is_nan & (Signed | (s == 0)) & (a > p.max_bits);  // unsigned negatives only clip
+    const bool over = (a <= kInfBits) & (Signed | (s == 0)) & (a > p.max_bits);  // unsigned negatives only clip
     const bool clipped = !Signed & (s != 0) & !is_nan & (a != 0);
     // Selects on integer bits only: float selects under && defeat GCC's if-conversion.
     const std::uint32_t ovf = (nonsat & (a >= p.thresh_bits)) ? ovf_bits : p.max_bits;
@@ -184,7 +184,7 @@ __attribute__((noinline, noclone)) QuantCounts values_kernel_split(const float* 
       low = std::bit_cast<std::uint32_t>(static_cast<float>(static_cast<std::int32_t>(n)) * low_q);
     }
     const bool is_nan = a > kInfBits;
-    const bool over = !is_nan & (Signed | (s == 0)) & (a > p.max_bits);  // unsigned negatives only clip
+    const bool over = (a <= kInfBits) & (Signed | (s == 0)) & (a > p.max_bits);  // unsigned negatives only clip
     const bool clipped = !Signed & (s != 0) & !is_nan & (a != 0);
     // Mask blend, not a select: GCC would sink each side into a branch and give up vectorizing.
     const std::uint32_t is_normal = 0u - static_cast<std::uint32_t>(a >= min_normal_bits);
@@ -219,7 +219,7 @@ __attribute__((noinline, noclone)) QuantCounts codes_kernel(const float* __restr
     bool gap;
     round_mag<R, Sub>(a, p, rnd, n, qexp, gap);
     const bool is_nan = a > kInfBits;
-    const bool over = !is_nan & (Signed | (s == 0)) & (a > p.max_bits);  // unsigned negatives only clip
+    const bool over = (a <= kInfBits) & (Signed | (s == 0)) & (a > p.max_bits);  // unsigned negatives only clip
     const bool clipped = !Signed & (s != 0) & !is_nan & (a != 0);
     std::uint32_t code = gap ? (n << p.m) : ((static_cast<std::uint32_t>(qexp - p.qmin) << p.m) + n);
     const std::uint32_t ovf_code = (nonsat & (a >= p.thresh_bits)) ? p.ovf_code : p.max_code;
