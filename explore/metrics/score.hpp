@@ -19,24 +19,29 @@ struct ScoreNeeds {
   bool relative = false;  ///< mean_rel_err (stats path needs reciprocal sums)
 };
 
-/// Data the run-based scorer needs, derived once per statistics object: the buckets holding
-/// interior values (L > 0) in key order, with prefix sums of y = t*2^15 + L and y^2 (exact,
-/// 128-bit) within each binade, so a run of buckets that round to one value costs O(1).
+/// Data the run-based scorer needs, derived once per statistics object. Each bucket gives up to
+/// two items, its edge values (L == 0) and its interior (L > 0); items are ordered by sign, then
+/// magnitude (an edge before its interior), so rounding is monotone along each sign part. Prefix
+/// sums of y = t*2^15 + L and y^2 (exact, 128-bit) within each binade make a run of items that
+/// round to one value cost O(1). ±Inf and NaN buckets are not items.
 struct RunData {
-  std::vector<std::uint32_t> mag;       ///< per interior bucket: index of its magnitude
-  std::vector<std::uint32_t> seg;       ///< per interior bucket: binade segment (sign, exponent)
-  std::vector<std::uint64_t> pn;        ///< prefix sums of interior counts (size + 1)
+  std::vector<std::uint32_t> mk;        ///< per item: magnitude key (float32 bits >> 15)
+  std::vector<float> probe;             ///< per item: c (edge) or c + w/2 (interior): rounds like it
+  std::vector<std::uint8_t> is_edge;    ///< per item: 1 for edge values
+  std::vector<std::uint32_t> seg;       ///< per item: binade segment (sign, exponent)
+  std::vector<std::uint64_t> pn;        ///< prefix sums of counts (size + 1)
   std::vector<u128> p1, p2;             ///< prefix sums of sum y, sum y^2 (size + 1)
-  std::vector<double> xlo, xhi;         ///< smallest and largest interior magnitude per bucket
+  std::vector<double> xlo, xhi;         ///< smallest and largest magnitude per item
   std::vector<double> seg_base, seg_ulp;
-  std::size_t first_negative = 0;       ///< interior buckets [first_negative, size) are negative
-  std::vector<float> mag_mid, mag_edge; ///< per distinct magnitude key: c + w/2 and c
-  std::vector<std::uint32_t> edge_buckets;  ///< buckets with values exactly on their edge
+  std::vector<std::uint32_t> seg_end;   ///< per segment: one past its last item
+  std::size_t first_negative = 0;       ///< items [first_negative, size) are negative
+  std::uint64_t zeros[2] = {0, 0};      ///< count of +0 and -0 (first item of its part if any)
+  std::vector<std::uint32_t> infinite;  ///< buckets holding ±Inf
   std::vector<std::uint32_t> subnormal_buckets;  ///< float32-subnormal buckets with interior values
-  std::vector<std::uint32_t> bucket_mag;    ///< per bucket: index of its magnitude
   double total_x2 = 0;                  ///< sum x^2 of the whole tensor (NaN excluded)
-  double neg_interior_x2 = 0, neg_interior_max = 0;
   double count = 0;                     ///< values, NaN excluded
+  double neg_x2 = 0, neg_max = 0;       ///< finite negative items: sum x^2, max |x|
+  double neg_n = 0, neg_nonzero = 0;    ///< finite negative values, and those != -0
   std::vector<double> kl_p;             ///< histogram of |x| for kl_div (format independent)
 };
 
@@ -63,10 +68,16 @@ bool stats_exact(const BucketStats& stats, const Format& f);
 /// Same, from prepared statistics (cheap: only float32-subnormal buckets are examined).
 bool stats_exact(const PreparedStats& p, const Format& f);
 
+/// How deterministic rounding finds its runs of items that round to one value. `Thresholds`
+/// (the default): from the format's rounding boundaries, each run checked with the Quantizer at
+/// its two ends (rounding is monotone in |x|), so the cost is about the number of values of the
+/// format. `Scan`: every item rounded by the Quantizer (the check of the other).
+enum class RunSearch { Thresholds, Scan };
+
 /// Scores `f` from statistics; nullopt when !stats_exact(). Stochastic rounding yields expected
 /// sse, counts and sums; its max_abs_err is the largest error any draw can give.
 std::optional<ErrorSums> score_stats(const PreparedStats& p, const Format& f, const QuantOptions& o,
-                                     const ScoreNeeds& needs);
+                                     const ScoreNeeds& needs, RunSearch search = RunSearch::Thresholds);
 
 /// Direct path: quantize-then-measure, fed chunk by chunk (memory stays flat). The quantizer's
 /// float32 batch path is used when the format allows it, its exact double path otherwise.

@@ -75,111 +75,89 @@ PreparedStats::PreparedStats(const BucketStats& stats) : stats_(&stats) {
   max_abs_ = stats.max_abs();
 
   RunData& R = runs_;
-  // Distinct magnitudes: a positive and a negative bucket of one magnitude round alike.
-  std::vector<std::int32_t> index(1u << 16, -1);
-  R.bucket_mag.resize(bs.size());
-  for (std::size_t i = 0; i < bs.size(); ++i) {
-    const std::uint32_t mk = bs[i].key & 0xffffu;
-    if (index[mk] < 0) {
-      index[mk] = static_cast<std::int32_t>(R.mag_mid.size());
-      R.mag_mid.push_back(mids_[i]);
-      R.mag_edge.push_back(edges_[i]);
-    }
-    R.bucket_mag[i] = static_cast<std::uint32_t>(index[mk]);
-  }
   R.pn = {0};
   R.p1 = {0};
   R.p2 = {0};
   R.kl_p.assign(kKlBins, 0.0);
   bool neg_started = false;
   std::uint32_t last_seg_key = 0xffffffffu;
+  // One item: n values at magnitude key mk with sums of y = t*2^15 + L (y1, y2).
+  auto push = [&](const Bucket& b, bool edge, std::uint64_t n, u128 y1, u128 y2, float probe, double lo, double hi) {
+    if (b.negative() && !neg_started) {
+      R.first_negative = R.mk.size();
+      neg_started = true;
+    }
+    const std::uint32_t seg_key = b.key >> 8;  // sign and exponent field
+    if (seg_key != last_seg_key) {
+      if (!R.seg_base.empty()) R.seg_end.push_back(static_cast<std::uint32_t>(R.mk.size()));
+      const int e = static_cast<int>(b.exponent_field());
+      R.seg_base.push_back(e == 0 ? 0.0 : std::ldexp(1.0, e - 127));
+      R.seg_ulp.push_back(b.ulp());
+      last_seg_key = seg_key;
+    }
+    R.mk.push_back(b.key & 0xffffu);
+    R.probe.push_back(probe);
+    R.is_edge.push_back(edge ? 1 : 0);
+    R.seg.push_back(static_cast<std::uint32_t>(R.seg_base.size() - 1));
+    R.pn.push_back(R.pn.back() + n);
+    R.p1.push_back(R.p1.back() + y1);
+    R.p2.push_back(R.p2.back() + y2);
+    R.xlo.push_back(lo);
+    R.xhi.push_back(hi);
+  };
   for (std::size_t i = 0; i < bs.size(); ++i) {
     const Bucket& b = bs[i];
     if (is_nan_bucket(b)) continue;
     const double c = edges_[i], u = b.ulp();
     const std::uint64_t n1i = b.n - b.n0;
     const auto n0 = static_cast<double>(b.n0), n1 = static_cast<double>(n1i);
-    const double x2_int = n1 * c * c + 2.0 * c * u * static_cast<double>(b.s1) + u * u * static_cast<double>(b.s2);
     R.count += static_cast<double>(b.n);
-    R.total_x2 += n0 * c * c + (n1i ? x2_int : 0.0);
-    if (b.n0 > 0) R.edge_buckets.push_back(static_cast<std::uint32_t>(i));
+    if (b.exponent_field() == 255) {  // ±Inf: scored one by one
+      R.infinite.push_back(static_cast<std::uint32_t>(i));
+      R.kl_p[static_cast<std::size_t>(kl_bin(c, max_abs_))] += n0;
+      R.total_x2 += n0 * c * c;
+      continue;
+    }
+    const double x2_int = n1 * c * c + 2.0 * c * u * static_cast<double>(b.s1) + u * u * static_cast<double>(b.s2);
+    const double x2 = n0 * c * c + (n1i ? x2_int : 0.0);
+    R.total_x2 += x2;
     if (b.exponent_field() == 0 && n1i > 0) R.subnormal_buckets.push_back(static_cast<std::uint32_t>(i));
-    R.kl_p[static_cast<std::size_t>(kl_bin(c, max_abs_))] += n0;
-    if (n1i == 0) continue;
-    R.kl_p[static_cast<std::size_t>(kl_bin(mids_[i], max_abs_))] += n1;
-    if (b.negative() && !neg_started) {
-      R.first_negative = R.mag.size();
-      neg_started = true;
-    }
-    const double xhi = c + b.lmax * u;
     if (b.negative()) {
-      R.neg_interior_x2 += x2_int;
-      R.neg_interior_max = std::max(R.neg_interior_max, xhi);
-    }
-    const std::uint32_t seg_key = b.key >> 8;  // sign and exponent field
-    if (seg_key != last_seg_key) {
-      const int e = static_cast<int>(b.exponent_field());
-      R.seg_base.push_back(e == 0 ? 0.0 : std::ldexp(1.0, e - 127));
-      R.seg_ulp.push_back(u);
-      last_seg_key = seg_key;
+      R.neg_x2 += x2;
+      R.neg_n += static_cast<double>(b.n);
+      R.neg_nonzero += static_cast<double>(c == 0 ? n1i : b.n);
     }
     const u128 t = static_cast<u128>(b.key & 0xffu) << kLowBits;  // y = t*2^15 + L
-    R.mag.push_back(R.bucket_mag[i]);
-    R.seg.push_back(static_cast<std::uint32_t>(R.seg_base.size() - 1));
-    R.pn.push_back(R.pn.back() + n1i);
-    R.p1.push_back(R.p1.back() + n1i * t + b.s1);
-    R.p2.push_back(R.p2.back() + n1i * t * t + 2 * t * b.s1 + b.s2);
-    R.xlo.push_back(c + b.lmin * u);
-    R.xhi.push_back(xhi);
+    if (b.n0 > 0) {
+      R.kl_p[static_cast<std::size_t>(kl_bin(c, max_abs_))] += n0;
+      if (c == 0) R.zeros[b.negative() ? 1 : 0] += b.n0;
+      if (b.negative()) R.neg_max = std::max(R.neg_max, c);
+      push(b, true, b.n0, b.n0 * t, b.n0 * t * t, edges_[i], c, c);
+    }
+    if (n1i == 0) continue;
+    R.kl_p[static_cast<std::size_t>(kl_bin(mids_[i], max_abs_))] += n1;
+    const double xhi = c + b.lmax * u;
+    if (b.negative()) R.neg_max = std::max(R.neg_max, xhi);
+    push(b, false, n1i, n1i * t + b.s1, n1i * t * t + 2 * t * b.s1 + b.s2, mids_[i], c + b.lmin * u, xhi);
   }
-  if (!neg_started) R.first_negative = R.mag.size();
+  if (!neg_started) R.first_negative = R.mk.size();
+  if (!R.seg_base.empty()) R.seg_end.push_back(static_cast<std::uint32_t>(R.mk.size()));
 }
 
 namespace {
 
-/// Deterministic rounding without reciprocal sums: runs of buckets of one binade that round to
-/// the same value are scored together from the prefix sums (exact integers, as per bucket).
-ErrorSums score_runs(const PreparedStats& p, const Format& f, const QuantOptions& o, const ScoreNeeds& needs) {
-  const RunData& R = p.runs();
-  const auto& bs = p.stats().buckets();
-  QuantOptions qo = o;
-  qo.threads = 1;
-  const Quantizer qz(f, qo);
-  const std::size_t nm = R.mag_mid.size();
-  thread_local std::vector<float> qf, qef;
-  thread_local std::vector<double> qm;
-  qm.resize(nm);
-  const bool fast = qz.fast_path();
-  if (fast) {
-    qf.resize(nm);
-    qz.quantize(R.mag_mid, qf);
-    for (std::size_t i = 0; i < nm; ++i) qm[i] = qf[i];
-    if (!R.edge_buckets.empty()) {  // edges by the batch kernel too: cheaper than one by one
-      qef.resize(nm);
-      qz.quantize(R.mag_edge, qef);
-    }
-  } else {
-    for (std::size_t i = 0; i < nm; ++i) qm[i] = qz.round(R.mag_mid[i]).value;
-  }
-  const double maxv = f.max_value();
-  const bool signed_fmt = f.sign == 1;
-  thread_local std::vector<double> hq;
-  if (needs.kl) hq.assign(kKlBins, 0.0);
-  const double range = p.max_abs();
-  ErrorSums s;
-  s.count = R.count;
-  s.sum_x2 = R.total_x2;
-  const std::size_t n_int = R.mag.size();
-  const std::size_t end = signed_fmt ? n_int : R.first_negative;
-  std::size_t k = 0;
-  while (k < end) {
-    const std::size_t a = k;
-    const double q = qm[R.mag[k]];
-    const std::uint32_t sg = R.seg[k];
-    ++k;
-    while (k < end && R.seg[k] == sg && qm[R.mag[k]] == q) ++k;
-    const std::uint64_t n = R.pn[k] - R.pn[a];
-    const u128 a1 = R.p1[k] - R.p1[a], a2 = R.p2[k] - R.p2[a];
+/// Sums of one format over the run items [a, b) that all round to magnitude q.
+struct RunScorer {
+  const RunData& R;
+  const ScoreNeeds& needs;
+  ErrorSums& s;
+  std::vector<double>& hq;
+  double range;
+
+  void add(std::size_t a, std::size_t b, double q) const {
+    const std::uint64_t n = R.pn[b] - R.pn[a];
+    const u128 a1 = R.p1[b] - R.p1[a], a2 = R.p2[b] - R.p2[a];
+    const std::uint32_t sg = R.seg[a];
     const double base = R.seg_base[sg], u = R.seg_ulp[sg];
     const double d = q - base;
     double sse;
@@ -191,56 +169,196 @@ ErrorSums score_runs(const PreparedStats& p, const Format& f, const QuantOptions
       sse = static_cast<double>(v) * (u * u);
     } else {
       // q far below the binade (K < 0, not an integer) or |K| > 2^40 >> y: no cancellation.
-      sse = static_cast<double>(n) * d * d - 2.0 * d * u * static_cast<double>(a1) +
-            u * u * static_cast<double>(a2);
+      sse = static_cast<double>(n) * d * d - 2.0 * d * u * static_cast<double>(a1) + u * u * static_cast<double>(a2);
     }
     s.sse += sse;
-    s.max_abs = std::max({s.max_abs, std::fabs(q - R.xlo[a]), std::fabs(q - R.xhi[k - 1])});
+    s.max_abs = std::max({s.max_abs, std::fabs(q - R.xlo[a]), std::fabs(q - R.xhi[b - 1])});
     const auto nd = static_cast<double>(n);
     s.sum_xq += q * (nd * base + u * static_cast<double>(a1));
     s.sum_q2 += nd * q * q;
-    if (q == 0) s.underflow += nd;
+    if (q == 0) {  // ±0 inputs (the first item of a sign part) are not underflow
+      const bool zero_item = R.is_edge[a] && R.mk[a] == 0;
+      s.underflow += nd - (zero_item ? static_cast<double>(R.pn[a + 1] - R.pn[a]) : 0.0);
+    }
     if (needs.kl) hq[static_cast<std::size_t>(kl_bin(std::fabs(q), range))] += nd;
   }
-  // Overflow: interior buckets whose values exceed max(V); mids ascend within each sign part.
-  auto overflowing = [&](std::size_t lo, std::size_t hi) {
-    std::size_t l = lo, h = hi;
-    while (l < h) {
-      const std::size_t m = l + (h - l) / 2;
-      if (static_cast<double>(R.mag_mid[R.mag[m]]) > maxv) h = m;
-      else l = m + 1;
+
+  /// Items [a, b) of one segment with their rounded magnitudes qi[a..b): runs of equal q.
+  template <class Q>
+  void add_scanned(std::size_t a, std::size_t b, const Q& qi) const {
+    while (a < b) {
+      const double q = qi(a);
+      std::size_t k = a + 1;
+      while (k < b && qi(k) == q) ++k;
+      add(a, k, q);
+      a = k;
     }
-    return static_cast<double>(R.pn[hi] - R.pn[l]);
+  }
+};
+
+/// Candidate rounding boundaries of `f` (magnitudes, ascending): midpoints of neighbouring
+/// values (rtz: the upper value), plus overflow and flush candidates. A wrong or missing
+/// candidate costs only speed: every run is checked with the quantizer at both ends.
+void boundaries(const Format& f, Rounding r, std::vector<double>& out) {
+  out.clear();
+  const int emin = 1 - f.bias;
+  const double steps = std::ldexp(1.0, f.man);
+  double prev = 0.0;
+  auto value = [&](double v) {
+    out.push_back(r == Rounding::Rtz ? v : prev + (v - prev) / 2);
+    prev = v;
+  };
+  if (f.subnormals) {
+    for (int k = 1; k < static_cast<int>(steps); ++k) value(std::ldexp(k, emin - f.man));
+  } else {
+    out.push_back(std::ldexp(0.5, emin));
+  }
+  const double maxv = f.max_value();
+  for (int e = emin; e <= f.top_exponent(); ++e)
+    for (int j = 0; j < static_cast<int>(steps); ++j) {
+      const double v = std::ldexp(steps + j, e - f.man);
+      if (v > maxv) break;
+      value(v);
+    }
+  const double top_ulp = std::ldexp(1.0, f.top_exponent() - f.man);
+  out.push_back(maxv + top_ulp / 2);
+  out.push_back(maxv + top_ulp);
+  std::sort(out.begin(), out.end());
+}
+
+/// First item in [pos, end) with mk >= key (galloping: boundaries are visited in order).
+std::size_t seek(const std::vector<std::uint32_t>& mk, std::size_t pos, std::size_t end, std::uint32_t key) {
+  if (pos >= end || mk[pos] >= key) return pos;
+  std::size_t step = 1;
+  while (pos + step < end && mk[pos + step] < key) step *= 2;
+  return static_cast<std::size_t>(
+      std::lower_bound(mk.begin() + static_cast<std::ptrdiff_t>(pos + step / 2),
+                       mk.begin() + static_cast<std::ptrdiff_t>(std::min(pos + step, end)), key) -
+      mk.begin());
+}
+
+/// Deterministic rounding without reciprocal sums, by runs of items (see RunSearch).
+ErrorSums score_runs(const PreparedStats& p, const Format& f, const QuantOptions& o, const ScoreNeeds& needs,
+                     RunSearch search) {
+  const RunData& R = p.runs();
+  const auto& bs = p.stats().buckets();
+  QuantOptions qo = o;
+  qo.threads = 1;
+  const Quantizer qz(f, qo);
+  const bool fast = qz.fast_path();
+  const double maxv = f.max_value();
+  const bool signed_fmt = f.sign == 1;
+  thread_local std::vector<double> hq;
+  if (needs.kl) hq.assign(kKlBins, 0.0);
+  ErrorSums s;
+  s.count = R.count;
+  s.sum_x2 = R.total_x2;
+  const RunScorer run{R, needs, s, hq, p.max_abs()};
+  const std::size_t n_items = R.mk.size();
+  const std::size_t end = signed_fmt ? n_items : R.first_negative;
+  auto round_one = [&](std::size_t i) { return qz.round(R.probe[i]).value; };
+
+  if (search == RunSearch::Scan) {
+    thread_local std::vector<float> qf;
+    if (fast) {
+      qf.resize(end);
+      qz.quantize(std::span<const float>(R.probe).first(end), qf);
+    }
+    auto qi = [&](std::size_t i) { return fast ? static_cast<double>(qf[i]) : round_one(i); };
+    for (std::size_t a = 0; a < end;) {
+      const std::size_t b = R.seg_end[R.seg[a]];
+      run.add_scanned(a, b, qi);
+      a = b;
+    }
+  } else {
+    // Pieces: items between consecutive boundaries, cut at segments; an edge item exactly on
+    // a boundary (a tie) is a piece of its own.
+    thread_local std::vector<double> bounds;
+    thread_local std::vector<std::uint32_t> piece;  // begin, end pairs
+    boundaries(f, o.rounding, bounds);
+    piece.clear();
+    auto emit = [&](std::size_t a, std::size_t b) {
+      while (a < b) {
+        const std::size_t e = std::min<std::size_t>(b, R.seg_end[R.seg[a]]);
+        piece.push_back(static_cast<std::uint32_t>(a));
+        piece.push_back(static_cast<std::uint32_t>(e));
+        a = e;
+      }
+    };
+    for (const auto& [lo, hi] : {std::pair{std::size_t{0}, R.first_negative}, std::pair{R.first_negative, end}}) {
+      std::size_t pos = lo;
+      for (const double t : bounds) {
+        if (pos >= hi) break;
+        if (!(t < 0x1p128)) break;
+        // Smallest float32 >= t, then the first magnitude key whose edge is >= t.
+        std::uint32_t bits = std::bit_cast<std::uint32_t>(static_cast<float>(t));
+        if (static_cast<double>(std::bit_cast<float>(bits)) < t) ++bits;
+        const bool edge_bits = (bits & ((1u << kLowBits) - 1u)) == 0;
+        const bool tie = edge_bits && static_cast<double>(std::bit_cast<float>(bits)) == t;
+        const std::uint32_t key = (bits >> kLowBits) + (edge_bits ? 0u : 1u);
+        const std::size_t e = seek(R.mk, pos, hi, key);
+        emit(pos, e);
+        pos = e;
+        if (tie && pos < hi && R.mk[pos] == key && R.is_edge[pos]) {
+          emit(pos, pos + 1);
+          ++pos;
+        }
+      }
+      emit(pos, hi);
+    }
+    // Both ends of every piece through the quantizer at once.
+    thread_local std::vector<float> ends, qends;
+    const std::size_t np = piece.size() / 2;
+    ends.resize(piece.size());
+    qends.resize(piece.size());
+    for (std::size_t k = 0; k < np; ++k) {
+      ends[2 * k] = R.probe[piece[2 * k]];
+      ends[2 * k + 1] = R.probe[piece[2 * k + 1] - 1];
+    }
+    if (fast) {
+      qz.quantize(ends, qends);
+    }
+    for (std::size_t k = 0; k < np; ++k) {
+      const std::size_t a = piece[2 * k], b = piece[2 * k + 1];
+      const double qa = fast ? static_cast<double>(qends[2 * k]) : round_one(a);
+      const double qb = fast ? static_cast<double>(qends[2 * k + 1]) : round_one(b - 1);
+      // Rounding is monotone in |x|: equal ends mean the whole piece rounds to qa.
+      if (qa == qb) run.add(a, b, qa);
+      else run.add_scanned(a, b, round_one);
+    }
+  }
+
+  // Overflow: items whose values exceed max(V); probes ascend within each sign part.
+  auto overflowing = [&](std::size_t lo, std::size_t hi) {
+    const auto it = std::upper_bound(R.probe.begin() + static_cast<std::ptrdiff_t>(lo),
+                                     R.probe.begin() + static_cast<std::ptrdiff_t>(hi), maxv,
+                                     [](double m, float x) { return m < static_cast<double>(x); });
+    return static_cast<double>(R.pn[hi] - R.pn[static_cast<std::size_t>(it - R.probe.begin())]);
   };
   s.overflow += overflowing(0, R.first_negative);
   if (signed_fmt) {
-    s.overflow += overflowing(R.first_negative, n_int);
+    s.overflow += overflowing(R.first_negative, n_items);
   } else {
-    const auto clipped = static_cast<double>(R.pn[n_int] - R.pn[R.first_negative]);
-    s.neg_clipped += clipped;
-    s.sse += R.neg_interior_x2;
-    s.max_abs = std::max(s.max_abs, R.neg_interior_max);
-    if (needs.kl) hq[0] += clipped;
+    s.neg_clipped += R.neg_nonzero;
+    s.sse += R.neg_x2;
+    s.max_abs = std::max(s.max_abs, R.neg_max);
+    if (needs.kl) hq[0] += R.neg_n;
   }
-  // Values exactly on a bucket edge (midpoints live here): one by one.
-  for (const std::uint32_t i : R.edge_buckets) {
+  // ±Inf inputs, one by one.
+  for (const std::uint32_t i : R.infinite) {
     const Bucket& b = bs[i];
     const double c = p.edges()[i];
     const auto n0 = static_cast<double>(b.n0);
     const bool clipped = b.negative() && !signed_fmt;
-    const double q = clipped ? 0.0 : fast ? static_cast<double>(qef[R.bucket_mag[i]]) : qz.round(c).value;
-    if (clipped) {
-      if (c != 0) s.neg_clipped += n0;
-    } else {
-      if (c > maxv) s.overflow += n0;
-      if (c != 0 && q == 0) s.underflow += n0;
-    }
+    const double q = clipped ? 0.0 : qz.round(c).value;
+    if (clipped) s.neg_clipped += n0;
+    else s.overflow += n0;
     const double err = q - c;
     s.sse += n0 * err * err;
     s.max_abs = std::max(s.max_abs, std::fabs(err));
     s.sum_xq += n0 * c * q;
     s.sum_q2 += n0 * q * q;
-    if (needs.kl) hq[static_cast<std::size_t>(kl_bin(std::fabs(q), range))] += n0;
+    if (needs.kl) hq[static_cast<std::size_t>(kl_bin(std::fabs(q), p.max_abs()))] += n0;
   }
   if (needs.kl) s.kl = kl_from_histograms(R.kl_p, hq);
   return s;
@@ -294,11 +412,11 @@ double kl_from_histograms(std::span<const double> p, std::span<const double> q) 
 }
 
 std::optional<ErrorSums> score_stats(const PreparedStats& p, const Format& f, const QuantOptions& o,
-                                     const ScoreNeeds& needs) {
+                                     const ScoreNeeds& needs, RunSearch search) {
   const BucketStats& st = p.stats();
   if (!stats_exact(p, f)) return std::nullopt;
   const bool sr = o.rounding == Rounding::Stochastic;
-  if (!sr && !needs.relative) return score_runs(p, f, o, needs);
+  if (!sr && !needs.relative) return score_runs(p, f, o, needs, search);
   QuantOptions qo = o;
   qo.threads = 1;
   if (sr) qo.rounding = Rounding::Rtz;  // gives lo; hi is the next value up

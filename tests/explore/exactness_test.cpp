@@ -1,5 +1,6 @@
 // The statistics path against quantize-then-measure (the Quantizer's direct path, float64) on
 // tensors built to be hard: every point must agree to 1e-9 relative.
+#include <bit>
 #include <cmath>
 #include <gtest/gtest.h>
 #include <vector>
@@ -76,7 +77,10 @@ TEST(Exactness, EveryPointOfHardSweepAgreesWithDirectPath) {
       QuantOptions o;
       o.rounding = r;
       ++points;
+      // The run-based scorer (no reciprocal sums) both ways: by boundaries and by scanning.
       const auto s = score_stats(prep, f, o, needs);
+      const auto scan = score_stats(prep, f, o, needs, RunSearch::Scan);
+      ASSERT_EQ(s.has_value(), scan.has_value());
       if (!s) {
         EXPECT_TRUE(f.man > 7 || f.bias >= 100) << f.name() << " fell back unexpectedly";
         continue;
@@ -84,16 +88,19 @@ TEST(Exactness, EveryPointOfHardSweepAgreesWithDirectPath) {
       ++by_stats;
       const ErrorSums d = direct(x, f, o, needs, prep.max_abs());
       const std::string what = f.name() + " " + std::string(to_string(r));
-      bool ok = close(s->sse, d.sse) && close(s->max_abs, d.max_abs) && close(s->sum_x2, d.sum_x2, 1e-12) &&
-                close(s->sum_xq, d.sum_xq) && close(s->sum_q2, d.sum_q2) && s->count == d.count &&
-                s->overflow == d.overflow && s->underflow == d.underflow && s->neg_clipped == d.neg_clipped &&
-                (!needs.relative || (close(s->rel_sum, d.rel_sum) && s->rel_count == d.rel_count));
+      for (const ErrorSums* e : {&*s, &*scan}) {
+      bool ok = close(e->sse, d.sse) && close(e->max_abs, d.max_abs) && close(e->sum_x2, d.sum_x2, 1e-12) &&
+                close(e->sum_xq, d.sum_xq) && close(e->sum_q2, d.sum_q2) && e->count == d.count &&
+                e->overflow == d.overflow && e->underflow == d.underflow && e->neg_clipped == d.neg_clipped &&
+                (!needs.relative || (close(e->rel_sum, d.rel_sum) && e->rel_count == d.rel_count));
       if (!ok) {
         ++disagreements;
-        ADD_FAILURE() << what << ": sse " << s->sse << " vs " << d.sse << ", max " << s->max_abs << " vs "
-                      << d.max_abs << ", ovf " << s->overflow << " vs " << d.overflow << ", unf " << s->underflow
-                      << " vs " << d.underflow << ", neg " << s->neg_clipped << " vs " << d.neg_clipped << ", rel "
-                      << s->rel_sum << " vs " << d.rel_sum << ", xq " << s->sum_xq << " vs " << d.sum_xq;
+        ADD_FAILURE() << what << ": sse " << e->sse << " vs " << d.sse << ", max " << e->max_abs << " vs "
+                      << d.max_abs << ", ovf " << e->overflow << " vs " << d.overflow << ", unf " << e->underflow
+                      << " vs " << d.underflow << ", neg " << e->neg_clipped << " vs " << d.neg_clipped << ", rel "
+                      << e->rel_sum << " vs " << d.rel_sum << ", xq " << e->sum_xq << " vs " << d.sum_xq
+                      << (e == &*scan ? " (scan)" : "");
+      }
       }
     }
   }
@@ -117,13 +124,56 @@ TEST(Exactness, NonSaturatingFormatsAgree) {
       o.rounding = r;
       o.saturate = false;
       for (const ScoreNeeds needs : {ScoreNeeds{false, true}, ScoreNeeds{false, false}}) {
-        const auto s = score_stats(prep, f, o, needs);
-        ASSERT_TRUE(s) << name;
         const ErrorSums d = direct(x, f, o, needs, prep.max_abs());
-        EXPECT_TRUE(close(s->sse, d.sse)) << name << " " << to_string(r) << ": " << s->sse << " vs " << d.sse;
-        EXPECT_EQ(s->overflow, d.overflow) << name;
+        for (const RunSearch search : {RunSearch::Thresholds, RunSearch::Scan}) {
+          const auto s = score_stats(prep, f, o, needs, search);
+          ASSERT_TRUE(s) << name;
+          EXPECT_TRUE(close(s->sse, d.sse)) << name << " " << to_string(r) << ": " << s->sse << " vs " << d.sse;
+          EXPECT_TRUE(close(s->max_abs, d.max_abs)) << name << " " << to_string(r);
+          EXPECT_EQ(s->overflow, d.overflow) << name;
+        }
         ++checked;
       }
     }
   EXPECT_EQ(checked, 24);
+}
+
+TEST(Exactness, BoundarySearchMatchesScan) {
+  // The run search from the format's boundaries against rounding every item, on the hard
+  // tensor, on bfloat16-like data (every value on a bucket edge, many exact ties) and on ReLU-like
+  // data (many zeros): every sum, count and the kl histogram agree.
+  std::vector<std::vector<float>> tensors = {test::hard_tensor(5)};
+  std::vector<float> edges = test::hard_tensor(6), relu = test::hard_tensor(7);
+  for (float& v : edges) v = std::bit_cast<float>(std::bit_cast<std::uint32_t>(v) & 0xffff8000u);
+  for (float& v : relu) v = std::max(v, 0.0f);
+  tensors.push_back(edges);
+  tensors.push_back(relu);
+  int compared = 0;
+  for (const auto& x : tensors) {
+    const BucketStats st = collect(x, 1);
+    const PreparedStats prep(st);
+    for (const Format& f : hard_formats())
+      for (Rounding r : {Rounding::Rne, Rounding::Rna, Rounding::Rtz})
+        for (bool saturate : {true, false}) {
+          QuantOptions o;
+          o.rounding = r;
+          o.saturate = saturate;
+          const auto a = score_stats(prep, f, o, {true, false});
+          const auto b = score_stats(prep, f, o, {true, false}, RunSearch::Scan);
+          ASSERT_EQ(a.has_value(), b.has_value());
+          if (!a) continue;
+          ++compared;
+          const std::string what = f.name() + " " + std::string(to_string(r)) + (saturate ? "" : " nonsat");
+          EXPECT_TRUE(close(a->sse, b->sse, 1e-12)) << what << ": " << a->sse << " vs " << b->sse;
+          EXPECT_TRUE(close(a->max_abs, b->max_abs, 0)) << what;
+          EXPECT_TRUE(close(a->sum_xq, b->sum_xq, 1e-12)) << what;
+          EXPECT_TRUE(close(a->sum_q2, b->sum_q2, 1e-12)) << what;
+          EXPECT_TRUE(close(a->kl, b->kl, 1e-12)) << what;
+          EXPECT_EQ(a->count, b->count) << what;
+          EXPECT_EQ(a->overflow, b->overflow) << what;
+          EXPECT_EQ(a->underflow, b->underflow) << what;
+          EXPECT_EQ(a->neg_clipped, b->neg_clipped) << what;
+        }
+  }
+  EXPECT_GT(compared, 1000);
 }
