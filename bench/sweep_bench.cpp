@@ -101,3 +101,25 @@ void BM_SweepStatsPass(benchmark::State& state) {
 }
 }  // namespace
 BENCHMARK(BM_SweepStatsPass)->Arg(1)->Arg(2)->ArgName("threads")->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
+
+namespace {
+/// Scoring alone: preparing the statistics and scoring the 960 formats (statistics collected
+/// once, outside the timed loop).
+void BM_SweepScoring(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
+  const ffp8::explore::BucketStats st = ffp8::explore::collect(tensor(), threads);
+  const auto fs = space(st.max_abs());
+  std::vector<double> mse(fs.size());
+  for (auto _ : state) {
+    const ffp8::explore::PreparedStats prep(st);
+#pragma omp parallel for schedule(dynamic, 4) num_threads(threads)
+    for (std::size_t i = 0; i < fs.size(); ++i) {
+      const auto s = ffp8::explore::score_stats(prep, fs[i], {}, {});
+      mse[i] = s ? s->sse / s->count : 0.0;
+    }
+    benchmark::DoNotOptimize(mse.data());
+  }
+  state.counters["formats"] = static_cast<double>(fs.size());
+}
+}  // namespace
+BENCHMARK(BM_SweepScoring)->Arg(1)->Arg(2)->ArgName("threads")->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
