@@ -1,5 +1,5 @@
-// The sweep engine (see sweep.hpp). Data is read once for statistics; the direct path reads a
-// group again only for the formats the statistics cannot score exactly.
+// The sweep engine (see sweep.hpp, units.hpp). Data is read once for statistics; the direct path
+// reads a group again only for the formats the statistics cannot score exactly.
 #include "explore/sweep/sweep.hpp"
 
 #include <algorithm>
@@ -15,12 +15,15 @@
 #include "explore/select/select.hpp"
 #include "explore/sweep/hardware.hpp"
 #include "explore/sweep/search.hpp"
+#include "explore/sweep/units.hpp"
 
 namespace ffp8::explore {
 
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+int threads_of(const SweepConfig& c) { return c.threads > 0 ? c.threads : omp_get_max_threads(); }
 
 QuantOptions options_for(const SweepConfig& c, Rounding r) {
   QuantOptions o;
@@ -64,12 +67,12 @@ std::vector<ErrorSums> run_direct(const Group& g, const std::vector<std::pair<Fo
   return out;
 }
 
-/// Builds the candidates of each group, runs the ask/tell search over them and scores every
-/// batch: statistics path where exact, the rest by the direct path in one read of the group.
+/// Builds the candidates of each group of one unit, runs the ask/tell search over them and
+/// scores every batch: statistics path where exact, the rest by the direct path in one read.
 class Engine {
  public:
-  Engine(const SweepConfig& c, SweepResult& r, const std::vector<Layout>& layouts, int threads)
-      : c_(c), r_(r), layouts_(layouts), threads_(threads), needs_(needs_for(c)) {}
+  Engine(const SweepConfig& c, const std::vector<Layout>& layouts, UnitResult& u)
+      : c_(c), u_(u), layouts_(layouts), threads_(threads_of(c)), needs_(needs_for(c)) {}
 
   /// The grid of the space for a group: layouts x roundings x biases (per the bias rule).
   std::vector<Candidate> grid(const Group& g) {
@@ -91,7 +94,7 @@ class Engine {
 
   /// Scores a batch on group `gi`; `by_stats[i]` tells which path scored candidate i.
   std::vector<ErrorSums> score_batch(std::size_t gi, const std::vector<Candidate>& batch, std::vector<char>& by_stats) {
-    const Group& g = r_.groups[gi];
+    const Group& g = u_.groups[gi];
     const PreparedStats prep(*g.stats);
     std::vector<ErrorSums> sums(batch.size());
     by_stats.assign(batch.size(), 1);
@@ -120,7 +123,7 @@ class Engine {
 
   /// Runs the grid search on group `gi` and appends its points.
   void score_group(std::size_t gi) {
-    GridSearch search(grid(r_.groups[gi]));
+    GridSearch search(grid(u_.groups[gi]));
     for (auto batch = search.ask(); !batch.empty(); batch = search.ask()) {
       std::vector<char> by_stats;
       const auto sums = score_batch(gi, batch, by_stats);
@@ -134,7 +137,7 @@ class Engine {
         p.argmin_set = batch[k].argmin_set;
         p.sums = sums[k];
         p.by_stats = by_stats[k] != 0;
-        r_.points.push_back(std::move(p));
+        u_.points.push_back(std::move(p));
       }
     }
   }
@@ -143,18 +146,41 @@ class Engine {
     SkipCounts local;
     auto f = make_format(l, b, c_.space, local);
     if (!f) {
-      const std::string key = fmt::format("{}b{}", l.name(), b);
-      if (skipped_seen_.insert(key).second) {
-        r_.skipped.invalid += local.invalid;
-        r_.skipped.excluded += local.excluded;
-      }
+      std::string key = fmt::format("{}b{}", l.name(), b);
+      if (skipped_seen_.insert(key).second) u_.skipped.push_back({std::move(key), local.invalid, local.excluded});
     }
     return f;
   }
 
+  /// Argmin sets: keeps the best point of each (the first on ties), in order.
+  void reduce_argmin_sets() {
+    const Metric m = c_.space.bias.argmin;
+    std::map<std::int64_t, std::size_t> best;
+    for (std::size_t i = 0; i < u_.points.size(); ++i) {
+      const Point& p = u_.points[i];
+      if (p.argmin_set < 0) continue;
+      const double v = metric_value(m, p.sums);
+      auto it = best.find(p.argmin_set);
+      if (it == best.end()) {
+        best[p.argmin_set] = i;
+        continue;
+      }
+      const double w = metric_value(m, u_.points[it->second].sums);
+      const bool better = info(m).goal == Goal::Min ? v < w : v > w;
+      if (better || (std::isnan(w) && !std::isnan(v))) it->second = i;
+    }
+    std::vector<Point> kept;
+    for (std::size_t i = 0; i < u_.points.size(); ++i) {
+      Point& p = u_.points[i];
+      if (p.argmin_set < 0 || best[p.argmin_set] == i) kept.push_back(std::move(p));
+    }
+    for (Point& p : kept) p.argmin_set = -1;  // sets are per unit: nothing left to compete
+    u_.points = std::move(kept);
+  }
+
  private:
   const SweepConfig& c_;
-  SweepResult& r_;
+  UnitResult& u_;
   const std::vector<Layout>& layouts_;
   int threads_;
   ScoreNeeds needs_;
@@ -185,127 +211,150 @@ double column_value(const Point& p, const Group& g, std::string_view column) {
   return kNaN;
 }
 
-SweepResult run_sweep(const SweepConfig& c, const std::vector<std::unique_ptr<TensorSource>>& sources,
-                      const ProgressFn& progress) {
-  const int threads = c.threads > 0 ? c.threads : omp_get_max_threads();
-  SweepResult r;
-  const std::vector<Layout> layouts = expand_layouts(c.space, r.skipped);
-  Engine engine(c, r, layouts, threads);
-  const bool recip = needs_for(c).relative;
-  const bool want_tensor = has(c.granularity, Granularity::Tensor);
-  const bool want_channel = has(c.granularity, Granularity::Channel);
-
-  std::uint64_t total = 0, done = 0;
-  for (const auto& s : sources) total += s->size();
-  std::vector<std::size_t> tensor_groups;
-  // One read per tensor: tensor statistics and, when asked, per-channel statistics together.
-  for (const auto& s : sources) {
-    Collector whole(threads, recip);
-    std::unique_ptr<Collector> chan;
-    const std::uint64_t csize = s->channel_size();
-    std::uint64_t filled = 0, ch = 0;
-    if (want_channel) chan = std::make_unique<Collector>(threads, recip);
-    s->read(0, s->size(), c.chunk, [&](std::span<const float> v, std::uint64_t) {
-      whole.add(v);
-      while (chan && !v.empty()) {
-        const std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(v.size(), csize - filled));
-        chan->add(v.first(take));
-        v = v.subspan(take);
-        filled += take;
-        if (filled == csize) {
-          Group g;
-          g.tensor = fmt::format("{}[{}]", s->name(), ch);
-          g.role = s->role();
-          g.granularity = Granularity::Channel;
-          g.channel = static_cast<std::int64_t>(ch);
-          g.pieces = {{s.get(), ch * csize, csize}};
-          g.stats = std::make_shared<const BucketStats>(chan->finish());
-          fill_facts(g);
-          r.groups.push_back(std::move(g));
-          engine.score_group(r.groups.size() - 1);
-          r.groups.back().stats.reset();  // keeps memory flat over many channels
-          ++ch;
-          filled = 0;
-        }
-      }
-      done += v.size();
-      if (progress) progress("statistics", static_cast<double>(done), static_cast<double>(total));
-    });
-    Group g;
-    g.tensor = s->name();
-    g.role = s->role();
-    g.pieces = {{s.get(), 0, s->size()}};
-    g.stats = std::make_shared<const BucketStats>(whole.finish());
-    check_nan(*g.stats, s->origin());
-    fill_facts(g);
-    g.emitted = want_tensor;
-    nlohmann::json t = {{"tensor", g.tensor}, {"role", g.role}, {"shape", s->shape()}, {"count", g.count},
-                        {"min", g.min}, {"max_abs", g.max_abs}, {"buckets", g.stats->buckets().size()}};
-    if (!s->note().empty()) t["note"] = s->note();
-    r.tensors.push_back(std::move(t));
-    r.groups.push_back(std::move(g));
-    tensor_groups.push_back(r.groups.size() - 1);
+SweepPlan::SweepPlan(const SweepConfig& c, const std::vector<std::unique_ptr<TensorSource>>& sources) {
+  layouts_ = expand_layouts(c.space, layout_skips_);
+  std::map<std::string, double> role_cost;
+  std::vector<std::string> roles;
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    const auto& s = *sources[i];
+    units_.push_back({WorkUnit::Kind::Tensor, i, s.role(), s.name(), static_cast<double>(s.size())});
+    if (!role_cost.count(s.role())) roles.push_back(s.role());
+    role_cost[s.role()] += static_cast<double>(s.size());
   }
-  if (progress) progress("statistics", static_cast<double>(total), static_cast<double>(total));
-  // Role groups: statistics merged across the role's tensors (exact: integer sums).
-  std::map<std::string, std::size_t> roles;
-  for (std::size_t gi : tensor_groups) {
-    // Copies, not references: creating a role group below may reallocate r.groups.
-    const std::string role = r.groups[gi].role;
-    const auto tstats = r.groups[gi].stats;
-    const auto tpieces = r.groups[gi].pieces;
-    auto it = roles.find(role);
-    if (it == roles.end()) {
+  tensor_units_ = units_.size();
+  if (has(c.granularity, Granularity::Role))
+    for (const std::string& r : roles) units_.push_back({WorkUnit::Kind::Role, 0, r, "role " + r, role_cost[r]});
+}
+
+UnitResult run_tensor_unit(const SweepConfig& c, const SweepPlan& plan,
+                           const std::vector<std::unique_ptr<TensorSource>>& sources, std::size_t unit,
+                           const ProgressFn& progress) {
+  const auto& s = sources.at(plan.units().at(unit).source);
+  const int threads = threads_of(c);
+  UnitResult u;
+  Engine engine(c, plan.layouts(), u);
+  const bool recip = needs_for(c).relative;
+  // One read: tensor statistics and, when asked, per-channel statistics together.
+  Collector whole(threads, recip);
+  std::unique_ptr<Collector> chan;
+  const std::uint64_t csize = s->channel_size();
+  std::uint64_t filled = 0, ch = 0, done = 0;
+  if (has(c.granularity, Granularity::Channel)) chan = std::make_unique<Collector>(threads, recip);
+  s->read(0, s->size(), c.chunk, [&](std::span<const float> v, std::uint64_t) {
+    whole.add(v);
+    done += v.size();
+    while (chan && !v.empty()) {
+      const std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(v.size(), csize - filled));
+      chan->add(v.first(take));
+      v = v.subspan(take);
+      filled += take;
+      if (filled == csize) {
+        Group g;
+        g.tensor = fmt::format("{}[{}]", s->name(), ch);
+        g.role = s->role();
+        g.granularity = Granularity::Channel;
+        g.channel = static_cast<std::int64_t>(ch);
+        g.pieces = {{s.get(), ch * csize, csize}};
+        g.stats = std::make_shared<const BucketStats>(chan->finish());
+        fill_facts(g);
+        u.groups.push_back(std::move(g));
+        engine.score_group(u.groups.size() - 1);
+        u.groups.back().stats.reset();  // keeps memory flat over many channels
+        ++ch;
+        filled = 0;
+      }
+    }
+    if (progress) progress("statistics", static_cast<double>(done), static_cast<double>(s->size()));
+  });
+  Group g;
+  g.tensor = s->name();
+  g.role = s->role();
+  g.pieces = {{s.get(), 0, s->size()}};
+  g.stats = std::make_shared<const BucketStats>(whole.finish());
+  check_nan(*g.stats, s->origin());
+  fill_facts(g);
+  g.emitted = has(c.granularity, Granularity::Tensor);
+  u.groups.push_back(std::move(g));
+  if (u.groups.back().emitted) engine.score_group(u.groups.size() - 1);
+  engine.reduce_argmin_sets();
+  return u;
+}
+
+std::vector<Group> role_groups(const SweepConfig& c, const SweepPlan& plan,
+                               const std::vector<const UnitResult*>& tensor_results) {
+  std::vector<Group> out;
+  std::map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < plan.tensor_units(); ++i) {
+    const Group& t = tensor_results.at(i)->groups.back();  // a tensor unit's last group is the tensor's
+    auto it = index.find(t.role);
+    if (it == index.end()) {
       Group g;
       g.tensor = "*";
-      g.role = role;
+      g.role = t.role;
       g.granularity = Granularity::Role;
       g.emitted = has(c.granularity, Granularity::Role);
       g.stats = std::make_shared<BucketStats>();
-      r.groups.push_back(std::move(g));
-      it = roles.emplace(role, r.groups.size() - 1).first;
+      out.push_back(std::move(g));
+      it = index.emplace(t.role, out.size() - 1).first;
     }
-    Group& rg = r.groups[it->second];
+    Group& rg = out[it->second];
     auto merged = std::make_shared<BucketStats>(*rg.stats);
-    merged->merge(*tstats);
+    merged->merge(*t.stats);
     rg.stats = merged;
-    rg.pieces.insert(rg.pieces.end(), tpieces.begin(), tpieces.end());
+    rg.pieces.insert(rg.pieces.end(), t.pieces.begin(), t.pieces.end());
   }
-  for (auto& [role, gi] : roles) fill_facts(r.groups[gi]);
-  // Score tensor and role groups that are emitted.
-  std::size_t emitted = 0, scored = 0;
-  for (const Group& g : r.groups) emitted += g.granularity != Granularity::Channel && g.emitted;
-  for (std::size_t gi = 0; gi < r.groups.size(); ++gi) {
-    if (r.groups[gi].granularity == Granularity::Channel || !r.groups[gi].emitted) continue;
-    engine.score_group(gi);
-    if (progress) progress("scoring", static_cast<double>(++scored), static_cast<double>(emitted));
-  }
+  for (Group& g : out) fill_facts(g);
+  return out;
+}
 
-  // Argmin sets: keep the best point of each.
-  {
-    std::map<std::int64_t, std::size_t> best;
-    for (std::size_t i = 0; i < r.points.size(); ++i) {
-      const Point& p = r.points[i];
-      if (p.argmin_set < 0) continue;
-      const Metric m = c.space.bias.argmin;
-      const double v = metric_value(m, p.sums);
-      auto it = best.find(p.argmin_set);
-      if (it == best.end()) {
-        best[p.argmin_set] = i;
-        continue;
+UnitResult run_role_unit(const SweepConfig& c, const SweepPlan& plan, const Group& role_group) {
+  UnitResult u;
+  u.groups.push_back(role_group);
+  Engine engine(c, plan.layouts(), u);
+  engine.score_group(0);
+  engine.reduce_argmin_sets();
+  u.groups.front().stats.reset();  // the caller has them; a result carries only its points
+  return u;
+}
+
+SweepResult assemble(const SweepConfig& c, const SweepPlan& plan,
+                     const std::vector<std::unique_ptr<TensorSource>>& sources,
+                     const std::vector<const UnitResult*>& results) {
+  if (results.size() != plan.units().size())
+    throw DataError(fmt::format("sweep has {} units but {} results", plan.units().size(), results.size()));
+  SweepResult r;
+  r.skipped = plan.layout_skips();
+  std::set<std::string> skipped_seen;
+  // Appends a unit's points with their groups at `base` (and its groups when `own_groups`).
+  auto take = [&](const UnitResult& u, std::size_t base, bool own_groups) {
+    if (own_groups) r.groups.insert(r.groups.end(), u.groups.begin(), u.groups.end());
+    for (Point p : u.points) {
+      p.group += base;
+      r.points.push_back(std::move(p));
+    }
+    for (const SkipKey& k : u.skipped)
+      if (skipped_seen.insert(k.key).second) {
+        r.skipped.invalid += k.invalid;
+        r.skipped.excluded += k.excluded;
       }
-      const double w = metric_value(m, r.points[it->second].sums);
-      const bool better = info(m).goal == Goal::Min ? v < w : v > w;
-      if (better || (std::isnan(w) && !std::isnan(v))) it->second = i;
-    }
-    std::vector<Point> kept;
-    for (std::size_t i = 0; i < r.points.size(); ++i) {
-      const Point& p = r.points[i];
-      if (p.argmin_set < 0 || best[p.argmin_set] == i) kept.push_back(p);
-    }
-    r.points = std::move(kept);
+  };
+  const std::vector<const UnitResult*> tensor_results(results.begin(),
+                                                      results.begin() + static_cast<std::ptrdiff_t>(plan.tensor_units()));
+  for (std::size_t i = 0; i < plan.tensor_units(); ++i) {
+    take(*results[i], r.groups.size(), true);
+    const Group& g = r.groups.back();
+    const TensorSource& s = *sources.at(plan.units()[i].source);
+    nlohmann::json t = {{"tensor", g.tensor}, {"role", g.role}, {"shape", s.shape()}, {"count", g.count},
+                        {"min", g.min}, {"max_abs", g.max_abs}, {"buckets", g.stats->buckets().size()}};
+    if (!s.note().empty()) t["note"] = s.note();
+    r.tensors.push_back(std::move(t));
   }
-  std::stable_sort(r.points.begin(), r.points.end(), [](const Point& a, const Point& b) { return a.group < b.group; });
+  // Role groups exist for selection even when not emitted; a role unit adds only their points.
+  const std::size_t role_base = r.groups.size();
+  for (Group& g : role_groups(c, plan, tensor_results)) r.groups.push_back(std::move(g));
+  for (std::size_t i = plan.tensor_units(); i < results.size(); ++i)
+    for (std::size_t k = role_base; k < r.groups.size(); ++k)
+      if (r.groups[k].role == plan.units()[i].role) take(*results[i], k, false);
   for (const Point& p : r.points) (p.by_stats ? r.by_stats : r.by_direct) += 1;
 
   for (Point& p : r.points) p.area_um2 = p.energy_pj_per_mac = kNaN;
@@ -333,6 +382,7 @@ SweepResult run_sweep(const SweepConfig& c, const std::vector<std::unique_ptr<Te
   }
 
   // Selection on tensor and role statistics.
+  const int threads = threads_of(c);
   const ScoreFn score = [&](const Group& g, const Format& f, Rounding rd) {
     const QuantOptions o = options_for(c, rd);
     if (!c.direct_only) {
@@ -341,8 +391,34 @@ SweepResult run_sweep(const SweepConfig& c, const std::vector<std::unique_ptr<Te
     }
     return run_direct(g, {{f, o}}, c, threads).front();
   };
-  r.choices = select_formats(c, r.groups, layouts, score);
+  r.choices = select_formats(c, r.groups, plan.layouts(), score);
   return r;
+}
+
+SweepResult run_sweep(const SweepConfig& c, const std::vector<std::unique_ptr<TensorSource>>& sources,
+                      const ProgressFn& progress) {
+  const SweepPlan plan(c, sources);
+  std::vector<UnitResult> results(plan.units().size());
+  double total = 0, before = 0;
+  for (const auto& s : sources) total += static_cast<double>(s->size());
+  for (std::size_t i = 0; i < plan.tensor_units(); ++i) {
+    ProgressFn p;
+    if (progress) p = [&](std::string_view stage, double done, double) { progress(stage, before + done, total); };
+    results[i] = run_tensor_unit(c, plan, sources, i, p);
+    before += static_cast<double>(sources[plan.units()[i].source]->size());
+  }
+  if (progress) progress("statistics", total, total);
+  std::vector<const UnitResult*> ptrs;
+  for (const UnitResult& u : results) ptrs.push_back(&u);
+  const std::vector<Group> roles = role_groups(c, plan, ptrs);
+  for (std::size_t i = plan.tensor_units(); i < results.size(); ++i) {
+    for (const Group& g : roles)
+      if (g.role == plan.units()[i].role) results[i] = run_role_unit(c, plan, g);
+    if (progress)
+      progress("scoring", static_cast<double>(i + 1 - plan.tensor_units()),
+               static_cast<double>(results.size() - plan.tensor_units()));
+  }
+  return assemble(c, plan, sources, ptrs);
 }
 
 }  // namespace ffp8::explore
