@@ -5,7 +5,8 @@ find_package(Eigen3 3.4 REQUIRED NO_MODULE)
 find_package(nlohmann_json 3.10 REQUIRED)
 find_package(fmt REQUIRED)
 find_package(Boost 1.74 REQUIRED COMPONENTS program_options)
-find_package(MPI COMPONENTS CXX)
+# MPI (OpenMPI from Debian): only the CLI links it (cluster sweeps, tools/ffp8/mpi_*.cpp).
+find_package(MPI REQUIRED COMPONENTS CXX)
 find_package(Threads REQUIRED)
 
 # HDF5's FindHDF5 gives hdf5::hdf5 on CMake >= 3.19; keep one name for the project.

@@ -38,9 +38,11 @@ std::string run_git_head() {
 }  // namespace
 
 nlohmann::json Provenance::to_json() const {
-  return {{"project", "ffp8"}, {"version", version}, {"git_commit", commit}, {"build_type", build_type},
-          {"config_hash", config_hash}, {"host", host}, {"start", start}, {"end", end},
-          {"threads", threads}, {"ranks", ranks}};
+  nlohmann::json j = {{"project", "ffp8"}, {"version", version}, {"git_commit", commit}, {"build_type", build_type},
+                      {"config_hash", config_hash}, {"host", host}, {"start", start}, {"end", end},
+                      {"threads", threads}, {"ranks", ranks}};
+  if (shards > 0) j["shards"] = shards;
+  return j;
 }
 
 std::string iso_utc(std::chrono::system_clock::time_point t) {

@@ -20,6 +20,7 @@ struct Provenance {
   std::string start, end;   ///< UTC, ISO 8601
   int threads = 1;
   int ranks = 1;
+  int shards = 0;           ///< job-array shards merged (0: not a merge)
   nlohmann::json to_json() const;
 };
 

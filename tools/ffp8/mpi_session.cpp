@@ -1,0 +1,37 @@
+#include "tools/ffp8/mpi_session.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <fmt/format.h>
+#include <mpi.h>
+
+namespace ffp8::cli {
+
+namespace {
+bool started_by_launcher() {
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"})
+    if (std::getenv(v)) return true;
+  return false;
+}
+}  // namespace
+
+MpiSession::MpiSession() {
+  if (!started_by_launcher()) return;
+  MPI_Init(nullptr, nullptr);
+  active_ = true;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+  MPI_Comm_size(MPI_COMM_WORLD, &size_);
+}
+
+MpiSession::~MpiSession() {
+  if (active_) MPI_Finalize();
+}
+
+void MpiSession::abort(std::string_view message, int code) const {
+  fmt::print(stderr, "{}\n", message);
+  std::fflush(stderr);
+  if (active_ && size_ > 1) MPI_Abort(MPI_COMM_WORLD, code);
+  std::exit(code);
+}
+
+}  // namespace ffp8::cli
