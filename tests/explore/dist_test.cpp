@@ -1,0 +1,254 @@
+// Cluster sweeps end to end with the real binary: mpirun with 1, 2 and 3 ranks gives identical
+// outputs; a run SIGKILLed after k journaled units (test hook FFP8_TEST_KILL_AFTER) and started
+// again equals an uninterrupted one, also with a torn last journal line; a killed worker rank
+// stops the job naming the rank and keeps the journal; shards merged equal the whole. Plus the
+// journal and the result codec on their own.
+#include <cstdlib>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <random>
+#include <sstream>
+#include <sys/wait.h>
+
+#include "core/errors.hpp"
+#include "explore/dist/codec.hpp"
+#include "explore/dist/driver.hpp"
+#include "explore/dist/journal.hpp"
+#include "explore/sweep/units.hpp"
+#include "test_util.hpp"
+
+using namespace ffp8;
+using namespace ffp8::explore;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+/// Eight small tensors of two roles (8 tensor units + 2 role units), channels, a stochastic
+/// rounding and 12-bit formats (so direct-path points with seeded stochastic samples are in).
+fs::path make_case(const std::string& name) {
+  const fs::path dir = test::scratch(name);
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal(0.0f, 0.05f);
+  std::vector<test::Tensor> w, a;
+  for (int t = 0; t < 6; ++t) {
+    std::vector<float> v(static_cast<std::size_t>(200 + 150 * t));
+    for (float& x : v) x = normal(rng) * static_cast<float>(t + 1);
+    w.push_back({"/weights/w" + std::to_string(t), {10, v.size() / 10}, v});
+  }
+  for (int t = 0; t < 2; ++t) {
+    std::vector<float> v(3000);
+    for (float& x : v) x = std::max(0.0f, 20 * normal(rng));
+    a.push_back({"/activations/a" + std::to_string(t), {v.size()}, v});
+  }
+  test::write_h5(dir / "w.h5", w);
+  test::write_h5(dir / "a.h5", a);
+  std::ofstream(dir / "cfg.json") << R"({
+    "inputs": [{"file": "w.h5", "tensors": ["/weights/*"], "role": "weight"},
+               {"file": "a.h5", "tensors": ["/activations/*"], "role": "activation"}],
+    "space": {"width": [8, 12], "sign": [0, 1], "exp": [3, 4], "bias": "fit",
+              "rounding": ["rne", "stochastic"], "seed": 3},
+    "granularity": ["channel", "tensor", "role"],
+    "metrics": ["mse", "sqnr_db", "max_abs_err"],
+    "objectives": [{"column": "mse"}, {"column": "width"}],
+    "selection": {"strategy": "ffp8_paper", "metric": "mse"}
+  })";
+  return dir;
+}
+
+struct CliRun {
+  int code = -1;    ///< exit code, or 128 + signal
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::stringstream ss;
+  ss << std::ifstream(p, std::ios::binary).rdbuf();
+  return ss.str();
+}
+
+/// Runs a shell command line with stdout and stderr captured.
+CliRun shell(const std::string& cmd, const fs::path& dir) {
+  const fs::path o = dir / "stdout.txt", e = dir / "stderr.txt";
+  const int status = std::system((cmd + " >" + o.string() + " 2>" + e.string()).c_str());
+  CliRun r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = slurp(o);
+  r.err = slurp(e);
+  return r;
+}
+
+std::string sweep(const fs::path& dir, const std::string& out, const std::string& extra = "") {
+  return std::string(FFP8_CLI) + " sweep " + (dir / "cfg.json").string() + " --out " + (dir / out).string() + " " + extra;
+}
+
+/// mpirun with N ranks (oversubscribed: the test machine may have fewer cores; allowed as root).
+std::string mpirun(int ranks, const std::string& cmd) {
+  setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+  setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+  setenv("OMPI_MCA_btl_vader_single_copy_mechanism", "none", 1);  // containers often forbid CMA
+  return std::string(FFP8_MPIEXEC) + " --oversubscribe --bind-to none -np " + std::to_string(ranks) + " " + cmd;
+}
+
+std::size_t lines(const std::string& s) { return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n')); }
+
+/// The reference: one plain process, no MPI, into dir/ref; its points.csv.
+std::string reference_points(const fs::path& dir) {
+  const CliRun r = shell(sweep(dir, "ref"), dir);
+  EXPECT_EQ(r.code, 0) << r.err;
+  const std::string ref = slurp(dir / "ref" / "points.csv");
+  EXPECT_GT(lines(ref), 500u);
+  EXPECT_NE(ref.find(",direct,"), std::string::npos);
+  return ref;
+}
+
+}  // namespace
+
+TEST(Dist, OneTwoAndThreeRanksGiveIdenticalOutputs) {
+  const fs::path dir = make_case("dist_ranks");
+  const std::string ref = reference_points(dir);
+  const std::string ref_front = slurp(dir / "ref" / "pareto.csv");
+  for (int n : {1, 2, 3}) {
+    const std::string out = "np" + std::to_string(n);
+    const CliRun r = shell(mpirun(n, sweep(dir, out, "-q")), dir);
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(slurp(dir / out / "points.csv"), ref) << n << " ranks";
+    EXPECT_EQ(slurp(dir / out / "pareto.csv"), ref_front) << n << " ranks";
+    const json s = json::parse(std::ifstream(dir / out / "summary.json"));
+    EXPECT_EQ(s["provenance"]["ranks"], n);
+    EXPECT_FALSE(fs::exists(dir / out / "sweep.journal"));  // removed once the outputs are whole
+  }
+}
+
+TEST(Dist, KilledRunResumesToTheSameOutputs) {
+  const fs::path dir = make_case("dist_resume");
+  const std::string ref = reference_points(dir);
+  for (int k : {1, 4, 9}) {
+    const std::string out = "k" + std::to_string(k);
+    const CliRun killed = shell("FFP8_TEST_KILL_AFTER=" + std::to_string(k) + " " + sweep(dir, out), dir);
+    EXPECT_EQ(killed.code, 128 + SIGKILL) << killed.err;
+    EXPECT_FALSE(fs::exists(dir / out / "points.csv"));  // never a partial output
+    const std::string journal = slurp(dir / out / "sweep.journal");
+    EXPECT_EQ(lines(journal), 1u + static_cast<std::size_t>(k));  // header + k records
+    if (k == 4) {
+      // A torn last record (as a kill in the middle of a write leaves) is detected and dropped.
+      std::ofstream(dir / out / "sweep.journal", std::ios::app) << "5 0123abcd 4655";
+    }
+    const CliRun resumed = shell(sweep(dir, out), dir);
+    ASSERT_EQ(resumed.code, 0) << resumed.err;
+    EXPECT_NE(resumed.out.find(std::to_string(k) + " taken from journals"), std::string::npos) << resumed.out;
+    EXPECT_EQ(k == 4, resumed.out.find("torn last record") != std::string::npos) << resumed.out;
+    EXPECT_EQ(slurp(dir / out / "points.csv"), ref) << "killed after " << k;
+  }
+  // A damaged record before the last line is an error naming the journal and line, not skipped.
+  const CliRun killed = shell("FFP8_TEST_KILL_AFTER=3 " + sweep(dir, "bad"), dir);
+  EXPECT_EQ(killed.code, 128 + SIGKILL);
+  std::string j = slurp(dir / "bad" / "sweep.journal");
+  j[j.find('\n') + 20] ^= 1;
+  std::ofstream(dir / "bad" / "sweep.journal", std::ios::binary | std::ios::trunc) << j;
+  const CliRun bad = shell(sweep(dir, "bad"), dir);
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("sweep.journal\" line 2 is damaged"), std::string::npos) << bad.err;
+  // A journal of another config is refused.
+  shell("FFP8_TEST_KILL_AFTER=2 " + sweep(dir, "other"), dir);
+  const CliRun other = shell(sweep(dir, "other", "--set space.seed=4"), dir);
+  EXPECT_EQ(other.code, 1);
+  EXPECT_NE(other.err.find("belongs to another sweep"), std::string::npos) << other.err;
+}
+
+TEST(Dist, KilledRanksStopTheJobAndResume) {
+  const fs::path dir = make_case("dist_rank_dies");
+  const std::string ref = reference_points(dir);
+  // Worker rank 2 dies after its first unit: the launcher names it; finished units stay journaled.
+  CliRun r = shell("FFP8_TEST_KILL_RANK=2 FFP8_TEST_KILL_AFTER=1 " + mpirun(3, sweep(dir, "w", "-q")), dir);
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("rank 2"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "w" / "points.csv"));
+  ASSERT_TRUE(fs::exists(dir / "w" / "sweep.journal"));
+  r = shell(mpirun(2, sweep(dir, "w", "-q")), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(slurp(dir / "w" / "points.csv"), ref);
+  // Rank 0 (the writer) dies after journaling 5 units; 3 ranks resume what is left.
+  r = shell("FFP8_TEST_KILL_AFTER=5 " + mpirun(3, sweep(dir, "root", "-q")), dir);
+  EXPECT_NE(r.code, 0);
+  EXPECT_EQ(lines(slurp(dir / "root" / "sweep.journal")), 6u);
+  r = shell(mpirun(3, sweep(dir, "root", "-q")), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("5 taken from journals"), std::string::npos) << r.out;
+  EXPECT_EQ(slurp(dir / "root" / "points.csv"), ref);
+}
+
+TEST(Dist, ShardsMergedEqualTheWhole) {
+  const fs::path dir = make_case("dist_shards");
+  const std::string ref = reference_points(dir);
+  const std::string merge = std::string(FFP8_CLI) + " merge " + (dir / "cfg.json").string() + " --out " + (dir / "s").string();
+  for (int i : {0, 2}) ASSERT_EQ(shell(sweep(dir, "s", "--shard " + std::to_string(i) + "/3"), dir).code, 0);
+  CliRun r = shell(merge, dir);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("shard 1/3 is missing"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "s" / "points.csv"));
+  ASSERT_EQ(shell(sweep(dir, "s", "--shard 1/3"), dir).code, 0);
+  r = shell(merge, dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(slurp(dir / "s" / "points.csv"), ref);
+  EXPECT_EQ(slurp(dir / "s" / "pareto.csv"), slurp(dir / "ref" / "pareto.csv"));
+  EXPECT_EQ(json::parse(std::ifstream(dir / "s" / "summary.json"))["provenance"]["shards"], 3);
+  EXPECT_EQ(shell(sweep(dir, "s", "--shard 3/3"), dir).code, 1);  // i must be below N
+}
+
+TEST(Dist, ShardsSplitEveryTensorUnitOnceAndBalance) {
+  const fs::path dir = make_case("dist_plan");
+  const SweepConfig c = load_config(dir / "cfg.json");
+  const auto sources = open_inputs(c);
+  const SweepPlan plan(c, sources);
+  ASSERT_EQ(plan.tensor_units(), 8u);
+  ASSERT_EQ(plan.units().size(), 10u);
+  const auto shard = dist::assign_shards(plan, 3);
+  std::vector<double> load(3, 0.0);
+  for (std::size_t u = 0; u < shard.size(); ++u) load[shard[u]] += plan.units()[u].cost;
+  // Greedy largest-first: no shard exceeds the lightest by more than the largest unit.
+  EXPECT_LE(*std::max_element(load.begin(), load.end()) - *std::min_element(load.begin(), load.end()), 3000.0);
+  EXPECT_THROW(dist::parse_shard("2/2"), ConfigError);
+  EXPECT_THROW(dist::parse_shard("a/2"), ConfigError);
+  EXPECT_EQ(dist::parse_shard("1/2").index, 1u);
+}
+
+TEST(Dist, CodecRoundTripsAUnitBitForBit) {
+  const fs::path dir = make_case("dist_codec");
+  const SweepConfig c = load_config(dir / "cfg.json");
+  const auto sources = open_inputs(c);
+  const SweepPlan plan(c, sources);
+  const UnitResult u = run_tensor_unit(c, plan, sources, 3);
+  const std::string bytes = dist::encode_result(u, sources);
+  const UnitResult back = dist::decode_result(bytes, sources);
+  EXPECT_EQ(dist::encode_result(back, sources), bytes);
+  ASSERT_EQ(back.points.size(), u.points.size());
+  EXPECT_EQ(back.groups.back().stats->count(), u.groups.back().stats->count());
+  EXPECT_EQ(back.groups.back().pieces.front().source, sources[3].get());
+  EXPECT_THROW(dist::decode_result(bytes.substr(0, bytes.size() - 1), sources), DataError);
+  EXPECT_EQ(dist::from_hex(dist::to_hex(bytes)), bytes);
+}
+
+TEST(Dist, JournalKeepsWholeRecordsAndCutsATornTail) {
+  const fs::path dir = test::scratch("dist_journal");
+  const dist::JournalHeader h{"abc", 4, 0, 1};
+  {
+    dist::Journal j(dir / "j", h);
+    j.append(2, "two");
+    j.append(0, std::string("\0zero\n", 6));
+  }
+  std::ofstream(dir / "j", std::ios::app) << "1 00000000 6f";  // torn: no newline
+  {
+    dist::Journal j(dir / "j", h);
+    EXPECT_TRUE(j.dropped_torn_tail());
+    ASSERT_EQ(j.records().size(), 2u);
+    EXPECT_EQ(j.records().at(0), std::string("\0zero\n", 6));
+    j.append(1, "one");
+  }
+  const auto c = dist::read_journal(dir / "j");
+  EXPECT_FALSE(c.torn_tail);
+  EXPECT_EQ(c.records.size(), 3u);
+  EXPECT_EQ(c.records.at(1), "one");
+  EXPECT_THROW(dist::Journal(dir / "j", dist::JournalHeader{"abd", 4, 0, 1}), DataError);
+  EXPECT_THROW(dist::Journal(dir / "j", dist::JournalHeader{"abc", 4, 1, 2}), DataError);
+}
