@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -57,11 +58,40 @@ FormatChoice get_choice(const json& j, const std::string& source, const std::str
   }
 }
 
+/// Parses a formats object ({weight, activation, overrides}) at JSON path `at`.
+Assignment get_assignment(const json& f, const std::string& source, const std::string& at) {
+  only_keys(f, {"weight", "activation", "overrides"}, source, at);
+  for (const char* role : {"weight", "activation"})
+    if (!f.contains(role))
+      fail(source, at + "/" + role,
+           "is required: the default format of that role (\"float32\", a format name, or \"fit:LAYOUT\")");
+  Assignment a;
+  a.weight = get_choice(f["weight"], source, at + "/weight");
+  a.activation = get_choice(f["activation"], source, at + "/activation");
+  if (f.contains("overrides")) {
+    const json& o = f["overrides"];
+    if (!o.is_object()) fail(source, at + "/overrides", "must be an object mapping node names to formats");
+    for (const auto& [node, v] : o.items()) {
+      const std::string here = at + "/overrides/" + node;
+      LayerChoice lc{a.weight, a.activation};
+      if (v.is_string()) {
+        lc.weight = lc.activation = get_choice(v, source, here);
+      } else {
+        only_keys(v, {"weight", "activation"}, source, here);
+        if (v.contains("weight")) lc.weight = get_choice(v["weight"], source, here + "/weight");
+        if (v.contains("activation")) lc.activation = get_choice(v["activation"], source, here + "/activation");
+      }
+      a.overrides[node] = lc;
+    }
+  }
+  return a;
+}
+
 }  // namespace
 
 EvalConfig parse_eval_config(const json& j, const std::filesystem::path& base, const std::string& source) {
   only_keys(j, {"model", "data", "limit", "batch", "calib", "formats", "rounding", "saturate", "seed", "fold_bn",
-                "per_channel", "threads", "out", "comment"},
+                "per_channel", "threads", "out", "comment", "candidates"},
             source, "");
   EvalConfig c;
   c.as_json = j;
@@ -91,32 +121,32 @@ EvalConfig parse_eval_config(const json& j, const std::filesystem::path& base, c
     const std::filesystem::path p = get_string(j["out"], source, "/out");
     c.out = (p.is_absolute() ? p : base / p).lexically_normal().string();
   }
-  if (!j.contains("formats")) fail(source, "/formats", "is required (an object with 'weight' and 'activation')");
-  const json& f = j["formats"];
-  only_keys(f, {"weight", "activation", "overrides"}, source, "/formats");
-  for (const char* role : {"weight", "activation"})
-    if (!f.contains(role))
-      fail(source, std::string("/formats/") + role,
-           "is required: the default format of that role (\"float32\", a format name, or \"fit:LAYOUT\")");
-  c.formats.weight = get_choice(f["weight"], source, "/formats/weight");
-  c.formats.activation = get_choice(f["activation"], source, "/formats/activation");
-  if (f.contains("overrides")) {
-    const json& o = f["overrides"];
-    if (!o.is_object()) fail(source, "/formats/overrides", "must be an object mapping node names to formats");
-    for (const auto& [node, v] : o.items()) {
-      const std::string at = "/formats/overrides/" + node;
-      LayerChoice lc{c.formats.weight, c.formats.activation};
-      if (v.is_string()) {
-        lc.weight = lc.activation = get_choice(v, source, at);
-      } else {
-        only_keys(v, {"weight", "activation"}, source, at);
-        if (v.contains("weight")) lc.weight = get_choice(v["weight"], source, at + "/weight");
-        if (v.contains("activation")) lc.activation = get_choice(v["activation"], source, at + "/activation");
-      }
-      c.formats.overrides[node] = lc;
+  if (!j.contains("formats") && !j.contains("candidates"))
+    fail(source, "/formats", "is required (an object with 'weight' and 'activation'), or \"candidates\": a list of them");
+  if (j.contains("formats") && j.contains("candidates"))
+    fail(source, "/candidates", "cannot be combined with \"formats\" (each candidate names its own formats)");
+  if (j.contains("formats")) c.formats = get_assignment(j["formats"], source, "/formats");
+  if (j.contains("candidates")) {
+    const json& list = j["candidates"];
+    if (!list.is_array() || list.empty())
+      fail(source, "/candidates", "must be a non-empty list of {\"name\", \"formats\"} objects");
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string at = fmt::format("/candidates/{}", i);
+      only_keys(list[i], {"name", "formats", "comment"}, source, at);
+      if (!list[i].contains("name") || !list[i].contains("formats")) fail(source, at, "needs \"name\" and \"formats\"");
+      const std::string name = get_string(list[i]["name"], source, at + "/name");
+      if (name.empty() || name.find_first_of("/\\,\"\n") != std::string::npos || name == "." || name == "..")
+        fail(source, at + "/name", "must be a non-empty folder name (no / \\ , \" or newline)");
+      if (!names.insert(name).second) fail(source, at + "/name", fmt::format("repeats the name \"{}\"", name));
+      c.candidates.push_back({name, get_assignment(list[i]["formats"], source, at + "/formats")});
     }
+    c.formats = c.candidates.front().formats;
   }
-  if (needs_calibration(c.formats) && c.calib == 0)
+  const bool calibrate = needs_calibration(c.formats) ||
+                         std::any_of(c.candidates.begin(), c.candidates.end(),
+                                     [](const EvalCandidate& e) { return needs_calibration(e.formats); });
+  if (calibrate && c.calib == 0)
     fail(source, "/calib", "is 0, but \"fit:\" activation formats need calibration images (e.g. 256)");
   return c;
 }

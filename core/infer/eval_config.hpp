@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -11,6 +12,12 @@
 #include "core/quant/quantize.hpp"
 
 namespace ffp8::infer {
+
+/// One named assignment of a multi-candidate eval ("candidates": [{"name", "formats"}, ...]).
+struct EvalCandidate {
+  std::string name;
+  Assignment formats;
+};
 
 /// A parsed eval config. Paths are resolved against the config file's folder.
 struct EvalConfig {
@@ -20,6 +27,7 @@ struct EvalConfig {
   std::int64_t batch = 64;    ///< "batch": images per batch (memory follows it)
   std::int64_t calib = 256;   ///< "calib": images for activation calibration (fit formats)
   Assignment formats;         ///< "formats": {weight, activation, overrides} (weight, activation required)
+  std::vector<EvalCandidate> candidates;  ///< "candidates" instead of "formats": each evaluated alike
   QuantOptions quant;         ///< "rounding" (rne), "saturate" (true), "seed" (0)
   bool fold_bn = false;       ///< "fold_bn": fold BatchNorm into convs before weight quantization
   bool per_channel = false;   ///< "per_channel": "fit" weights get one bias per output channel

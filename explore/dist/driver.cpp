@@ -20,7 +20,7 @@ std::string execute_task(const SweepConfig& c, const SweepPlan& plan, const std:
 }
 
 void LocalExecutor::run(const std::vector<Task>& tasks, const DoneFn& done) {
-  for (const Task& t : tasks) done(t.unit, execute_task(config_, plan_, sources_, t));
+  for (const Task& t : tasks) done(t.unit, run_task_(t));
 }
 
 Shard parse_shard(const std::string& text) {

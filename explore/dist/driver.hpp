@@ -36,17 +36,14 @@ class Executor {
   virtual void run(const std::vector<Task>& tasks, const DoneFn& done) = 0;
 };
 
-/// Runs tasks one after another in this process.
+/// Runs tasks one after another in this process with `run_task` (e.g. execute_task).
 class LocalExecutor : public Executor {
  public:
-  LocalExecutor(const SweepConfig& config, const SweepPlan& plan, const std::vector<std::unique_ptr<TensorSource>>& sources)
-      : config_(config), plan_(plan), sources_(sources) {}
+  explicit LocalExecutor(std::function<std::string(const Task&)> run_task) : run_task_(std::move(run_task)) {}
   void run(const std::vector<Task>& tasks, const DoneFn& done) override;
 
  private:
-  const SweepConfig& config_;
-  const SweepPlan& plan_;
-  const std::vector<std::unique_ptr<TensorSource>>& sources_;
+  std::function<std::string(const Task&)> run_task_;
 };
 
 /// A job-array shard: index i of n.

@@ -113,6 +113,60 @@ class EvalCli(unittest.TestCase):
         with open(os.path.join(self.tmp.name, "broken.json"), "w") as f:
             f.write("{")
         self.expect_error(os.path.join(self.tmp.name, "broken.json"), "broken.json")
+        self.expect_error(self.config("both.json", candidates=[]), "/candidates")
+        dup = {"name": "a", "formats": {"weight": "float32", "activation": "float32"}}
+        cfg = self.config("dup.json", candidates=[dup, dup])
+        with open(cfg) as f:
+            j = json.load(f)
+        del j["formats"]
+        with open(cfg, "w") as f:
+            json.dump(j, f)
+        self.expect_error(cfg, "/candidates/1/name")
+
+    def test_candidates_equal_single_evals_at_any_rank_count_and_resume_after_a_kill(self):
+        cands = [{"name": "ocp", "formats": {"weight": "e4m3fn", "activation": "e4m3fn"}},
+                 {"name": "fit", "formats": {"weight": "fit:s1e4m3", "activation": "fit:s1e4m3"}},
+                 {"name": "narrow", "formats": {"weight": "s1e3m4b5", "activation": "s1e5m2b15"}}]
+        base = {"model": "model.h5", "data": "data.h5", "batch": 64, "limit": 200}
+        cfg = os.path.join(self.tmp.name, "cands.json")
+        with open(cfg, "w") as f:
+            json.dump(dict(base, candidates=cands), f)
+        one = os.path.join(self.tmp.name, "cands1")
+        p = run([FFP8, "eval", cfg, "--out", one])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(one, "candidates.csv")) as f:
+            rows = f.read().splitlines()
+        self.assertEqual([r.split(",")[0] for r in rows[1:]], ["ocp", "fit", "narrow"])
+        for c, row in zip(cands, rows[1:]):
+            single = os.path.join(self.tmp.name, "single-" + c["name"])
+            p = run([FFP8, "eval", self.config("single.json", limit=200, formats=c["formats"]), "--out", single])
+            self.assertEqual(p.returncode, 0, p.stderr)
+            with open(os.path.join(single, "eval.json")) as f:
+                ev = json.load(f)
+            with open(os.path.join(one, c["name"], "eval.json")) as f:
+                cv = json.load(f)
+            for k in ("top1", "top5", "agreement_fp32", "count", "layers"):
+                self.assertEqual(ev[k], cv[k], (c["name"], k))
+        env = dict(ENV, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+                   OMPI_MCA_btl_vader_single_copy_mechanism="none")
+        for n in (2, 3):
+            out = os.path.join(self.tmp.name, "cands-np%d" % n)
+            p = subprocess.run(["mpirun", "--oversubscribe", "--bind-to", "none", "-np", str(n), FFP8, "eval", cfg,
+                                "--out", out], capture_output=True, text=True, env=env)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            with open(os.path.join(out, "candidates.csv")) as f:
+                self.assertEqual(f.read().splitlines(), rows, n)
+        # Killed after one journaled candidate: started again, it evaluates only the other two.
+        out = os.path.join(self.tmp.name, "cands-killed")
+        p = subprocess.run([FFP8, "eval", cfg, "--out", out], capture_output=True, text=True,
+                           env=dict(ENV, FFP8_TEST_KILL_AFTER="1"))
+        self.assertEqual(p.returncode, -9, p.stderr)
+        self.assertFalse(os.path.exists(os.path.join(out, "candidates.csv")))
+        p = run([FFP8, "eval", cfg, "--out", out])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("2 evaluated, 1 taken from the journal", p.stdout)
+        with open(os.path.join(out, "candidates.csv")) as f:
+            self.assertEqual(f.read().splitlines(), rows)
 
     def test_usage_errors_exit_2(self):
         self.assertEqual(run([FFP8, "eval"]).returncode, 2)

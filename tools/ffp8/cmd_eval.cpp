@@ -17,6 +17,8 @@
 #include "core/io/h5.hpp"
 #include "explore/report/report.hpp"
 #include "tools/ffp8/command.hpp"
+#include "tools/ffp8/eval_candidates.hpp"
+#include "tools/ffp8/mpi_session.hpp"
 
 namespace po = boost::program_options;
 
@@ -43,12 +45,16 @@ class Progress {
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_{};
 };
 
+int run_on_root(const po::variables_map& vm, const ffp8::cli::MpiSession& mpi);
+
 int run_eval(const std::vector<std::string>& args) {
   po::options_description opts(
       "ffp8 eval CONFIG.json [--out DIR] [--logits OUT.h5] [--threads N]\n\n"
       "Accuracy of a model under a format assignment: every conv2d/linear layer's weights and input activations\n"
       "are quantized to the configured formats (float32 arithmetic otherwise); the float32 network runs in the\n"
-      "same pass for agreement_fp32. Prints a summary and writes DIR/eval.json. See docs/inference.md.\n\noptions");
+      "same pass for agreement_fp32. Prints a summary and writes DIR/eval.json. See docs/inference.md.\n"
+      "With \"candidates\" in the config instead of \"formats\", evaluates each (spread over the ranks under\n"
+      "mpirun or srun) and writes DIR/<name>/eval.json and DIR/candidates.csv (docs/scaling.md).\n\noptions");
   opts.add_options()("help,h", "show this help")                                                         //
       ("out,o", po::value<std::string>(), "output folder for eval.json (default: config \"out\", else .)")  //
       ("logits", po::value<std::string>(), "also write the quantized network's logits as /logits [N, classes]")  //
@@ -68,12 +74,42 @@ int run_eval(const std::vector<std::string>& args) {
   }
   if (!vm.count("config")) throw ffp8::cli::UsageError("missing CONFIG.json");
 
+  // Under mpirun/srun: a multi-candidate config spreads its candidates over the ranks; a single
+  // evaluation runs on rank 0 alone.
+  const ffp8::cli::MpiSession mpi;
+  if (mpi.rank() != 0) {
+    std::optional<ffp8::infer::EvalConfig> worker_cfg;
+    std::string failed;
+    try {
+      worker_cfg = ffp8::infer::load_eval_config(vm["config"].as<std::string>());
+      if (vm.count("threads")) worker_cfg->threads = vm["threads"].as<int>();
+    } catch (const std::exception& e) {
+      failed = e.what();
+    }
+    if (worker_cfg && worker_cfg->candidates.empty()) return 0;
+    ffp8::cli::serve_candidates(worker_cfg ? &*worker_cfg : nullptr, failed, mpi);
+    return 0;
+  }
+  try {
+    return run_on_root(vm, mpi);
+  } catch (const std::exception& e) {
+    if (mpi.size() <= 1) throw;
+    mpi.abort(fmt::format("ffp8 eval: error: {} (stopping all {} ranks)", e.what(), mpi.size()), 1);
+  }
+}
+
+int run_on_root(const po::variables_map& vm, const ffp8::cli::MpiSession& mpi) {
   ffp8::infer::EvalConfig cfg = ffp8::infer::load_eval_config(vm["config"].as<std::string>());
   if (vm.count("threads")) {
     cfg.threads = vm["threads"].as<int>();
     if (cfg.threads < 0) throw ffp8::cli::UsageError(fmt::format("--threads must be 0 or more, not {}", cfg.threads));
   }
   const std::string out_dir = vm.count("out") ? vm["out"].as<std::string>() : (cfg.out.empty() ? "." : cfg.out);
+  if (!cfg.candidates.empty()) {
+    if (vm.count("logits")) throw ffp8::cli::UsageError("--logits takes one evaluation, not a \"candidates\" list");
+    ffp8::cli::run_candidates(cfg, out_dir, mpi, isatty(STDERR_FILENO) && !vm.count("quiet"));
+    return 0;
+  }
 
   auto prov = ffp8::explore::current_provenance();
   prov.start = ffp8::explore::iso_utc(std::chrono::system_clock::now());
@@ -99,15 +135,7 @@ int run_eval(const std::vector<std::string>& args) {
   const ffp8::infer::EvalResult r = ffp8::infer::evaluate(cfg, hooks);
   prov.end = ffp8::explore::iso_utc(std::chrono::system_clock::now());
 
-  nlohmann::json j = ffp8::infer::to_json(r);
-  j["config"] = cfg.as_json;
-  j["model"] = cfg.model;
-  j["data"] = cfg.data;
-  j["rounding"] = std::string(ffp8::to_string(cfg.quant.rounding));
-  j["saturate"] = cfg.quant.saturate;
-  j["fold_bn"] = cfg.fold_bn;
-  j["per_channel"] = cfg.per_channel;
-  j["batch"] = cfg.batch;
+  nlohmann::json j = ffp8::cli::eval_document(cfg, r);
   j["provenance"] = prov.to_json();
   j["provenance"].erase("config_hash");
   j["provenance"].erase("ranks");

@@ -5,7 +5,6 @@
 // started by mpirun/srun) and draws the progress bar (only when stderr is a terminal).
 #include <boost/program_options.hpp>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -62,16 +61,6 @@ class ProgressBar {
   std::string stage_;
   bool finished_ = false;  // the stage's final line is drawn once
 };
-
-/// Test hook (tests/explore/dist): FFP8_TEST_KILL_AFTER=K [FFP8_TEST_KILL_RANK=R, default 0]
-/// makes rank R SIGKILL itself once it has finished K units (rank 0: journaled them), so tests
-/// can interrupt a run at a chosen point instead of racing a timer.
-void maybe_kill(int rank, std::size_t finished) {
-  const char* after = std::getenv("FFP8_TEST_KILL_AFTER");
-  const char* who = std::getenv("FFP8_TEST_KILL_RANK");
-  if (after && std::strtoull(after, nullptr, 10) == finished && (who ? std::atoi(who) : 0) == rank)
-    std::raise(SIGKILL);
-}
 
 enum class Mode { Sweep, Merge };
 
@@ -141,7 +130,7 @@ int run(Mode mode, const std::vector<std::string>& args) {
           if (!failed.empty()) throw ffp8::DataError(failed);
           return dist::execute_task(*config, *plan, sources, t);
         },
-        [&](std::size_t finished) { maybe_kill(mpi.rank(), finished); });
+        [&](std::size_t finished) { ffp8::cli::test_kill_hook(mpi.rank(), finished); });
     return 0;
   }
 
@@ -163,16 +152,17 @@ int run(Mode mode, const std::vector<std::string>& args) {
     std::size_t computed = 0;
     o.on_record = [&](std::size_t recorded, std::size_t total) {
       if (show) bar("units", static_cast<double>(recorded), static_cast<double>(total));
-      maybe_kill(0, ++computed);
+      ffp8::cli::test_kill_hook(0, ++computed);
     };
     std::unique_ptr<dist::Executor> executor;
     ffp8::cli::MpiExecutor* mpi_exec = nullptr;
     if (mpi.size() > 1) {
-      auto e = std::make_unique<ffp8::cli::MpiExecutor>(mpi, plan);
+      auto e = std::make_unique<ffp8::cli::MpiExecutor>(mpi, [&](std::size_t u) { return plan.units().at(u).name; });
       mpi_exec = e.get();
       executor = std::move(e);
     } else {
-      executor = std::make_unique<dist::LocalExecutor>(config, plan, sources);
+      executor = std::make_unique<dist::LocalExecutor>(
+          [&](const dist::Task& t) { return dist::execute_task(config, plan, sources, t); });
     }
     const dist::DriveOutcome outcome = dist::drive(config, plan, sources, *executor, o);
     if (mpi_exec) mpi_exec->stop_workers();

@@ -66,7 +66,7 @@ void MpiExecutor::run(const std::vector<explore::dist::Task>& tasks, const explo
     --busy;
     const std::uint64_t unit = unit_of(bytes);
     if (tag == kError)
-      throw DataError(fmt::format("rank {} failed on unit {} ({}): {}", from, unit, plan_.units().at(unit).name,
+      throw DataError(fmt::format("rank {} failed on unit {} ({}): {}", from, unit, unit_name_(unit),
                                   bytes.substr(sizeof unit)));
     if (tag != kResult || unit != running[static_cast<std::size_t>(from)])
       throw DataError(fmt::format("rank {} sent an unexpected message (tag {}, unit {})", from, tag, unit));

@@ -1,6 +1,7 @@
 #pragma once
 // MPI for the CLI (the libraries never link MPI): initialised only when the process was started
 // by a launcher (mpirun, srun), so a plain `ffp8 ...` stays a single process without MPI start-up.
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -24,5 +25,10 @@ class MpiSession {
   bool active_ = false;
   int rank_ = 0, size_ = 1;
 };
+
+/// Test hook (tests/explore/dist_test.cpp, tests/infer): FFP8_TEST_KILL_AFTER=K
+/// [FFP8_TEST_KILL_RANK=R, default 0] makes rank R SIGKILL itself once it has finished K units
+/// (rank 0: journaled them), so tests interrupt a run at a chosen point instead of racing a timer.
+void test_kill_hook(int rank, std::size_t finished);
 
 }  // namespace ffp8::cli
