@@ -171,7 +171,8 @@ int run(Mode mode, const std::vector<std::string>& args) {
                                       outcome.dropped_torn_tail ? " (a torn last record was dropped)" : "")
                         : std::string();
     if (shard) {
-      fmt::print("shard {}/{}: {} units computed{}; wrote {}\n", shard->index, shard->count, outcome.computed, resumed,
+      fmt::print("shard {}/{}: {} unit{} computed{}; wrote {}\n", shard->index, shard->count, outcome.computed,
+                 outcome.computed == 1 ? "" : "s", resumed,
                  o.journal.string());
       return 0;
     }
