@@ -79,7 +79,9 @@ CliRun shell(const std::string& cmd, const fs::path& dir) {
 }
 
 std::string sweep(const fs::path& dir, const std::string& out, const std::string& extra = "") {
-  return std::string(FFP8_CLI) + " sweep " + (dir / "cfg.json").string() + " --out " + (dir / out).string() + " " + extra;
+  // The same thread count everywhere (mean_rel_err's float sums would depend on it; not used here).
+  return std::string(FFP8_CLI) + " sweep " + (dir / "cfg.json").string() + " --out " + (dir / out).string() +
+         " --threads 2 " + extra;
 }
 
 /// mpirun with N ranks (oversubscribed: the test machine may have fewer cores; allowed as root).
