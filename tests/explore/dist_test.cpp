@@ -180,6 +180,17 @@ TEST(Dist, KilledRanksStopTheJobAndResume) {
   EXPECT_EQ(slurp(dir / "root" / "points.csv"), ref);
 }
 
+TEST(Dist, AWorkersErrorStopsTheJobNamingRankAndUnit) {
+  const fs::path dir = make_case("dist_worker_error");
+  test::write_h5(dir / "a.h5", {{"/activations/a0", {3}, {1.0f, NAN, 2.0f}}});  // NaN: a DataError
+  const CliRun r = shell(mpirun(3, sweep(dir, "e", "-q")), dir);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("ffp8 sweep: error: rank "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("failed on unit 6 (/activations/a0): tensor"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("(stopping all 3 ranks)"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "e" / "points.csv"));
+}
+
 TEST(Dist, ShardsMergedEqualTheWhole) {
   const fs::path dir = make_case("dist_shards");
   const std::string ref = reference_points(dir);
