@@ -11,6 +11,7 @@ DIR/<class>/<image>) is resized (shorter side), center-cropped and written as ui
 Both are streamed: at most one chunk of images is held in memory.
 """
 import argparse
+import contextlib
 import gzip
 import os
 import struct
@@ -82,18 +83,23 @@ def fashion_paths(split, directory=FASHION_DIR):
 
 
 # ------------------------------------------------------------------------- writing
-def _create(out, name, classes):
+@contextlib.contextmanager
+def _data_file(out, name, classes):
+    """The data file being written: an HDF5 file at OUT.tmp with the layout attributes, renamed to
+    OUT when the block ends, closed and removed when it raises (never a half-written OUT)."""
     import h5py
     tmp = out + ".tmp"
     f = h5py.File(tmp, "w")
-    f.attrs["ffp8_data_layout"] = np.int64(DATA_LAYOUT)
-    f.attrs["name"] = name
-    if classes:
-        f.attrs["classes"] = list(classes)
-    return f, tmp
-
-
-def _finish(f, tmp, out):
+    try:
+        f.attrs["ffp8_data_layout"] = np.int64(DATA_LAYOUT)
+        f.attrs["name"] = name
+        if classes:
+            f.attrs["classes"] = list(classes)
+        yield f
+    except BaseException:
+        f.close()
+        os.remove(tmp)
+        raise
     f.close()
     os.replace(tmp, out)
 
@@ -104,8 +110,7 @@ def convert_fashion(out, split="test", limit=None, directory=FASHION_DIR):
     n = dims[0] if limit is None else min(limit, dims[0])
     if idx_shape(labels_path)[0] < n:
         raise DataError(f"{labels_path}: fewer labels than images")
-    f, tmp = _create(out, f"fashion-mnist-{split}", FASHION_CLASSES)
-    try:
+    with _data_file(out, f"fashion-mnist-{split}", FASHION_CLASSES) as f:
         img = f.create_dataset("images", (n,) + tuple(dims[1:]), np.uint8,
                                chunks=(min(n, CHUNK),) + tuple(dims[1:]))
         img.attrs["role"] = "image"
@@ -121,11 +126,6 @@ def convert_fashion(out, split="test", limit=None, directory=FASHION_DIR):
         for block in iter_idx(labels_path, n):
             lab[pos:pos + len(block)] = block.astype(np.int64)
             pos += len(block)
-    except BaseException:
-        f.close()
-        os.remove(tmp)
-        raise
-    _finish(f, tmp, out)
     return n
 
 
@@ -168,8 +168,7 @@ def convert_folder(root, out, size=224, resize=256, limit=None, as_float=False):
     if limit is not None:
         items = items[:limit]
     n = len(items)
-    f, tmp = _create(out, os.path.basename(os.path.normpath(root)), classes)
-    try:
+    with _data_file(out, os.path.basename(os.path.normpath(root)), classes) as f:
         mean = np.array(IMAGENET_MEAN, np.float64)
         std = np.array(IMAGENET_STD, np.float64)
         chunk = max(1, min(n, 64))
@@ -188,11 +187,6 @@ def convert_folder(root, out, size=224, resize=256, limit=None, as_float=False):
                 a = ((a.astype(np.float64) / 255.0 - mean) / std).transpose(2, 0, 1).astype(np.float32)
             img[i] = a
             lab[i] = label
-    except BaseException:
-        f.close()
-        os.remove(tmp)
-        raise
-    _finish(f, tmp, out)
     return n
 
 
