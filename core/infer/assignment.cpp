@@ -16,6 +16,27 @@ namespace ffp8::infer {
 FormatChoice FormatChoice::parse(std::string_view text) {
   FormatChoice c;
   if (text == "float32") return c;
+  if (text == "int8") {
+    c.kind = Kind::Int8;
+    return c;
+  }
+  if (text.substr(0, 9) == "fit:auto:") {
+    // "fit:auto:eE": the signed 8-bit layout s1eEm(7-E); its unsigned twin must be valid too.
+    const std::string e(text.substr(9));
+    const bool digits = e.size() >= 2 && e[0] == 'e' && e.find_first_not_of("0123456789", 1) == std::string::npos;
+    const int exp = digits && e.size() <= 3 ? std::stoi(e.substr(1)) : 0;
+    c.kind = Kind::Fit;
+    c.auto_sign = true;
+    try {
+      if (exp < 1 || exp > 7) throw FormatError("bad exponent width");
+      c.format = Format::parse(fmt::format("s1e{}m{}b0", exp, 7 - exp));
+      c.layout(false).validate();
+    } catch (const FormatError&) {
+      throw FormatError(fmt::format("'{}' is not a format choice: 'fit:auto:' takes an exponent width of an 8-bit "
+                                    "format, 'e1'..'e7' (e.g. 'fit:auto:e4': s0e4m4 or s1e4m3 per layer)", text));
+    }
+    return c;
+  }
   if (text.substr(0, 4) == "fit:") {
     const std::string layout(text.substr(4));
     c.kind = Kind::Fit;
@@ -41,7 +62,7 @@ FormatChoice FormatChoice::parse(std::string_view text) {
   try {
     c.format = Format::parse(text);
   } catch (const FormatError& e) {
-    throw FormatError(fmt::format("{} (a format choice is 'float32', a format name or preset, or 'fit:LAYOUT')",
+    throw FormatError(fmt::format("{} (a format choice is 'float32', 'int8', a format name or preset, or 'fit:LAYOUT')",
                                   e.what()));
   }
   return c;
@@ -50,8 +71,10 @@ FormatChoice FormatChoice::parse(std::string_view text) {
 std::string FormatChoice::text() const {
   switch (kind) {
     case Kind::Float32: return "float32";
+    case Kind::Int8: return "int8";
     case Kind::Fixed: return format.name();
     case Kind::Fit: {
+      if (auto_sign) return fmt::format("fit:auto:e{}", format.exp);
       // The canonical name without its "b<bias>" part.
       std::string n = format.name();
       const auto b = n.find('b');
@@ -62,28 +85,63 @@ std::string FormatChoice::text() const {
   return "float32";
 }
 
+Format FormatChoice::layout(bool has_negative) const {
+  if (!auto_sign || has_negative) return format;
+  Format f = format;  // the unsigned twin: the sign bit becomes a mantissa bit
+  f.sign = 0;
+  f.man += 1;
+  return f;
+}
+
 LayerChoice Assignment::for_node(const std::string& name) const {
   const auto it = overrides.find(name);
   return it != overrides.end() ? it->second : LayerChoice{weight, activation};
 }
 
 void RangeStats::add(const float* x, std::size_t n) {
-  float ma = 0.0f, mp = 0.0f;
+  float ma = 0.0f, mp = 0.0f, mn = 0.0f;
   for (std::size_t i = 0; i < n; ++i) {
     const float v = x[i];
     if (!std::isfinite(v)) continue;
     ma = std::max(ma, std::abs(v));
     mp = std::max(mp, v);
+    mn = std::min(mn, v);
   }
   max_abs = std::max(max_abs, double(ma));
   max_positive = std::max(max_positive, double(mp));
+  min = std::min(min, double(mn));
   count += n;
 }
 
+std::string LayerFormats::weight_text() const {
+  if (weight_int8) return "int8";
+  if (weight.empty()) return "float32";
+  return weight.size() == 1 ? weight[0].name() : fmt::format("{} per-channel formats", weight.size());
+}
+
+std::string LayerFormats::activation_text() const {
+  return activation_int8 ? "int8" : activation ? activation->name() : "float32";
+}
+
+namespace {
+
+// True when `pred` holds for the role defaults or some override.
+template <class Pred>
+bool any_choice(const Assignment& a, Pred pred) {
+  return pred(LayerChoice{a.weight, a.activation}) ||
+         std::any_of(a.overrides.begin(), a.overrides.end(), [&](const auto& kv) { return pred(kv.second); });
+}
+
+}  // namespace
+
 bool needs_calibration(const Assignment& a) {
-  if (a.activation.kind == FormatChoice::Kind::Fit) return true;
-  return std::any_of(a.overrides.begin(), a.overrides.end(),
-                     [](const auto& kv) { return kv.second.activation.kind == FormatChoice::Kind::Fit; });
+  using K = FormatChoice::Kind;
+  return any_choice(a, [](const LayerChoice& c) { return c.activation.kind == K::Fit || c.activation.kind == K::Int8; });
+}
+
+bool uses_int8(const Assignment& a) {
+  using K = FormatChoice::Kind;
+  return any_choice(a, [](const LayerChoice& c) { return c.weight.kind == K::Int8 || c.activation.kind == K::Int8; });
 }
 
 namespace {
@@ -136,28 +194,36 @@ QuantPlan resolve_plan(const Model& model, const Assignment& assignment, const s
     const FormatChoice& wc = lf.choice.weight;
     if (wc.kind == FormatChoice::Kind::Fixed) {
       lf.weight = {wc.format};
+    } else if (wc.kind == FormatChoice::Kind::Int8) {
+      lf.weight_int8 = Int8Quantizer::for_max_abs(lf.weight_max_abs);
     } else if (wc.kind == FormatChoice::Kind::Fit) {
-      const std::int64_t co = n.weight.shape[0], per = numel(n.weight.shape) / co;
-      const std::int64_t groups = per_channel ? co : 1;
+      RangeStats whole;  // the sign of an auto layout is chosen per tensor, also with per-channel biases
+      whole.add(n.weight.data.data(), n.weight.data.size());
+      const Format layout = wc.layout(whole.min < 0);
+      const std::int64_t groups = per_channel ? n.weight.shape[0] : 1;
       const std::int64_t len = numel(n.weight.shape) / groups;
       for (std::int64_t c = 0; c < groups; ++c) {
         RangeStats r;
         r.add(n.weight.data.data() + c * len, static_cast<std::size_t>(len));
-        const double a = r.fit_a(wc.format.sign);
-        lf.weight.push_back(with_bias(wc.format, fit_bias(wc.format, a), n.name, "weight", a));
+        const double a = r.fit_a(layout.sign);
+        lf.weight.push_back(with_bias(layout, fit_bias(layout, a), n.name, "weight", a));
       }
-      (void)per;
     }
     // activations
     const FormatChoice& ac = lf.choice.activation;
-    if (ac.kind == FormatChoice::Kind::Fixed) {
-      lf.activation = ac.format;
-    } else if (ac.kind == FormatChoice::Kind::Fit) {
+    if (ac.kind == FormatChoice::Kind::Fit || ac.kind == FormatChoice::Kind::Int8) {
       if (!lf.activation_range)
         throw ConfigError(fmt::format("node '{}': activation format '{}' needs calibration statistics of its input "
                                       "(set \"calib\" to a positive number of images)", n.name, ac.text()));
-      const double a = lf.activation_range->fit_a(ac.format.sign);
-      lf.activation = with_bias(ac.format, fit_bias(ac.format, a), n.name, "activation", a);
+    }
+    if (ac.kind == FormatChoice::Kind::Fixed) {
+      lf.activation = ac.format;
+    } else if (ac.kind == FormatChoice::Kind::Int8) {
+      lf.activation_int8 = Int8Quantizer::for_max_abs(lf.activation_range->max_abs);
+    } else if (ac.kind == FormatChoice::Kind::Fit) {
+      const Format layout = ac.layout(lf.activation_range->min < 0);
+      const double a = lf.activation_range->fit_a(layout.sign);
+      lf.activation = with_bias(layout, fit_bias(layout, a), n.name, "activation", a);
     }
     for (const Format& f : lf.weight) require_fast(f, n.name, "weight");
     if (lf.activation) require_fast(*lf.activation, n.name, "activation");

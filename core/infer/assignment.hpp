@@ -1,8 +1,9 @@
 #pragma once
 // Format assignment of a model: which format each conv2d/linear layer uses for its weights and
 // for its input activation. Role defaults plus per-node overrides, each "float32" (no
-// quantization), a format name ("s1e4m3b10", "e4m3fn") or "fit:LAYOUT" ("fit:s0e4m4"): that
-// (sign, exp, man, specials) with the fit bias of FORMAT.md chosen per layer.
+// quantization), a format name ("s1e4m3b10", "e4m3fn"), "fit:LAYOUT" ("fit:s0e4m4"): that
+// (sign, exp, man, specials) with the fit bias of FORMAT.md chosen per layer, or "int8": INT8
+// per-tensor symmetric (core/infer/int8.hpp), the integer baseline.
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -12,21 +13,28 @@
 
 #include "core/format/fit.hpp"  // ffp8::fit_bias, the rule used for "fit:" choices
 #include "core/format/format.hpp"
+#include "core/infer/int8.hpp"
 #include "core/infer/model.hpp"
 
 namespace ffp8::infer {
 
 /// One role's format choice, as written in a config.
 struct FormatChoice {
-  enum class Kind : std::uint8_t { Float32, Fixed, Fit };
+  enum class Kind : std::uint8_t { Float32, Fixed, Fit, Int8 };
   Kind kind = Kind::Float32;
   Format format;  ///< Fixed: the format; Fit: the layout (its bias is chosen per layer)
+  /// Fit only, "fit:auto:eE": the sign is chosen per layer too: 0 (`format` with one more
+  /// mantissa bit) when the tensor has no negative value, else 1 (`format`, 8 bits wide).
+  bool auto_sign = false;
 
-  /// Parses "float32", a format name or preset, or "fit:LAYOUT" (LAYOUT like "s1e4m3" or
-  /// "s1e4m3-fn", or a preset whose bias is then replaced). Throws FormatError quoting `text`.
+  /// Parses "float32", "int8", a format name or preset, "fit:LAYOUT" (LAYOUT like "s1e4m3" or
+  /// "s1e4m3-fn", or a preset whose bias is then replaced) or "fit:auto:eE" (8-bit, E exponent
+  /// bits, sign per layer). Throws FormatError quoting `text`.
   static FormatChoice parse(std::string_view text);
-  /// Text form: "float32", "s1e4m3b10", "fit:s1e4m3" (with suffixes).
+  /// Text form: "float32", "int8", "s1e4m3b10", "fit:s1e4m3" (with suffixes), "fit:auto:e4".
   std::string text() const;
+  /// Fit only: the layout for a tensor with (or without) negative values.
+  Format layout(bool has_negative) const;
 };
 
 /// Weight and activation choices of one layer.
@@ -49,6 +57,7 @@ struct Assignment {
 struct RangeStats {
   double max_abs = 0.0;       ///< max |x| over finite values
   double max_positive = 0.0;  ///< max x over finite positive values (the "a" of unsigned formats)
+  double min = 0.0;           ///< min x over finite values (0 when none is negative)
   std::uint64_t count = 0;
   /// Folds in values.
   void add(const float* x, std::size_t n);
@@ -65,20 +74,31 @@ struct LayerFormats {
   std::vector<Format> weight;         ///< empty: float32; one (per tensor) or one per output channel
   double weight_max_abs = 0.0;        ///< max |w| (per tensor)
   std::optional<RangeStats> activation_range;  ///< calibration statistics, when gathered
+  std::optional<Int8Quantizer> weight_int8;      ///< "int8" weights (then `weight` is empty)
+  std::optional<Int8Quantizer> activation_int8;  ///< "int8" input (then `activation` is nullopt)
+
+  /// What the role runs in: "float32", "int8" or the (first) format's name.
+  std::string weight_text() const;
+  std::string activation_text() const;
+  /// True when the layer quantizes its weights or its input.
+  bool quantizes() const { return activation || activation_int8 || !weight.empty() || weight_int8; }
 };
 
 /// The per-layer plan of a model, in node order (only conv2d/linear nodes).
 using QuantPlan = std::vector<LayerFormats>;
 
 /// Resolves `assignment` for every quantizable node of `model`. `calib` maps node names to the
-/// calibration statistics of their inputs (needed only for "fit" activations: ConfigError when
-/// missing). `per_channel` gives "fit" weights one bias per output channel. Overrides naming no
+/// calibration statistics of their inputs (needed only for "fit" and "int8" activations:
+/// ConfigError when missing). `per_channel` gives "fit" weights one bias per output channel
+/// ("int8" weights stay per tensor). Overrides naming no
 /// conv2d/linear node are a ConfigError naming the node. The resulting formats must have a
 /// float32 fast path (else FormatError naming the layer).
 QuantPlan resolve_plan(const Model& model, const Assignment& assignment,
                        const std::map<std::string, RangeStats>* calib, bool per_channel);
 
-/// True when some activation choice (default or override) is "fit" (calibration needed).
+/// True when some activation choice (default or override) is "fit" or "int8" (calibration needed).
 bool needs_calibration(const Assignment& assignment);
+/// True when some choice (either role, default or override) is "int8".
+bool uses_int8(const Assignment& assignment);
 
 }  // namespace ffp8::infer

@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "core/errors.hpp"
+#include "core/infer/int8.hpp"
 #include "core/infer/ops.hpp"
 
 #include <omp.h>
@@ -48,6 +49,7 @@ struct Engine::Layer {
   std::vector<float> weight;          // quantized weights (empty: the model's float32 weights)
   std::optional<Quantizer> activation;
   std::optional<Quantizer> activation_serial;  // same, one thread: used inside batch-parallel workers
+  std::optional<Int8Quantizer> activation_int8;  // "int8" input instead of `activation`
   std::size_t counts = 0;             // index into counts_
 };
 
@@ -62,6 +64,13 @@ void check_nan(const QuantCounts& c, const Format& f, const std::string& node, c
   if (c.nan_inputs > 0 && !f.has_nan())
     throw DataError(fmt::format("node '{}': its {} has {} NaN value(s) and format '{}' has no NaN code", node, what,
                                 c.nan_inputs, f.name()));
+}
+
+// INT8 has no NaN code.
+void check_nan(const QuantCounts& c, const std::string& node, const char* what) {
+  if (c.nan_inputs > 0)
+    throw DataError(fmt::format("node '{}': its {} has {} NaN value(s) and \"int8\" has no NaN code", node, what,
+                                c.nan_inputs));
 }
 
 }  // namespace
@@ -105,6 +114,12 @@ Engine::Engine(std::shared_ptr<const Model> model, QuantPlan plan, EngineOptions
           counts_.back().weight += c;
         }
       }
+      if (it->weight_int8) {
+        layer->weight.resize(n.weight.data.size());
+        counts_.back().weight += it->weight_int8->quantize(n.weight.data, layer->weight, options_.threads);
+        check_nan(counts_.back().weight, n.name, "weight");
+      }
+      layer->activation_int8 = it->activation_int8;
       if (it->activation) {
         qo.seed = layer_seed(options_.quant.seed, i, 0);
         layer->activation.emplace(*it->activation, qo);
@@ -167,6 +182,7 @@ std::span<const float> Engine::run(std::span<const float> input, std::int64_t n,
   for (std::size_t c = 0; c < counts_.size(); ++c) {
     const Layer& L = *layers_[static_cast<std::size_t>(m.find(counts_[c].node))];
     if (L.activation) check_nan(counts_[c].activation, L.activation->format(), counts_[c].node, "input activation");
+    if (L.activation_int8) check_nan(counts_[c].activation, counts_[c].node, "input activation");
   }
   return logits_;
 }
@@ -200,6 +216,11 @@ void Engine::forward(const float* input, std::int64_t n, std::uint64_t first_ima
           const QuantCounts c = aq.quantize(std::span<const float>(x, in_size), std::span<float>(q.data(), in_size),
                                                        first_image * static_cast<std::uint64_t>(numel(ishape)));
           wk.activation[L.counts] += c;
+          x = q.data();
+        } else if (L.activation_int8) {
+          q = wk.acquire(in_size);
+          wk.activation[L.counts] += L.activation_int8->quantize(std::span<const float>(x, in_size),
+                                                                 std::span<float>(q.data(), in_size), threads);
           x = q.data();
         }
         out = wk.acquire(out_size);

@@ -64,7 +64,7 @@ Assignment get_assignment(const json& f, const std::string& source, const std::s
   for (const char* role : {"weight", "activation"})
     if (!f.contains(role))
       fail(source, at + "/" + role,
-           "is required: the default format of that role (\"float32\", a format name, or \"fit:LAYOUT\")");
+           "is required: the default format of that role (\"float32\", \"int8\", a format name, or \"fit:LAYOUT\")");
   Assignment a;
   a.weight = get_choice(f["weight"], source, at + "/weight");
   a.activation = get_choice(f["activation"], source, at + "/activation");
@@ -143,11 +143,19 @@ EvalConfig parse_eval_config(const json& j, const std::filesystem::path& base, c
     }
     c.formats = c.candidates.front().formats;
   }
-  const bool calibrate = needs_calibration(c.formats) ||
-                         std::any_of(c.candidates.begin(), c.candidates.end(),
-                                     [](const EvalCandidate& e) { return needs_calibration(e.formats); });
-  if (calibrate && c.calib == 0)
-    fail(source, "/calib", "is 0, but \"fit:\" activation formats need calibration images (e.g. 256)");
+  // True when `pred` holds for the formats or for some candidate's formats.
+  auto any_assignment = [&](bool (*pred)(const Assignment&)) {
+    return pred(c.formats) ||
+           std::any_of(c.candidates.begin(), c.candidates.end(), [&](const EvalCandidate& e) { return pred(e.formats); });
+  };
+  if (any_assignment(needs_calibration) && c.calib == 0)
+    fail(source, "/calib", "is 0, but \"fit:\" and \"int8\" activation formats need calibration images (e.g. 256)");
+  // INT8 has one rule (round half to even, clamp to ±127): a config asking otherwise is an error, not ignored.
+  if (any_assignment(uses_int8) && c.quant.rounding != Rounding::Rne)
+    fail(source, "/rounding", fmt::format("is '{}', but \"int8\" rounds half to even only (use \"rne\")",
+                                          to_string(c.quant.rounding)));
+  if (any_assignment(uses_int8) && !c.quant.saturate)
+    fail(source, "/saturate", "is false, but \"int8\" always saturates (clamps to ±127 steps)");
   return c;
 }
 

@@ -25,7 +25,7 @@ struct EvalConfig {
   std::string data;           ///< "data": data file, required
   std::int64_t limit = 0;     ///< "limit": first N images (0 or absent: all)
   std::int64_t batch = 64;    ///< "batch": images per batch (memory follows it)
-  std::int64_t calib = 256;   ///< "calib": images for activation calibration (fit formats)
+  std::int64_t calib = 256;   ///< "calib": images for activation calibration (fit and int8 formats)
   Assignment formats;         ///< "formats": {weight, activation, overrides} (weight, activation required)
   std::vector<EvalCandidate> candidates;  ///< "candidates" instead of "formats": each evaluated alike
   QuantOptions quant;         ///< "rounding" (rne), "saturate" (true), "seed" (0)

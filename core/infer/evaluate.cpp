@@ -45,7 +45,7 @@ Ranked rank(const float* l, std::int64_t classes, std::int64_t label) {
 }
 
 bool quantizes_anything(const QuantPlan& plan) {
-  return std::any_of(plan.begin(), plan.end(), [](const LayerFormats& l) { return l.activation || !l.weight.empty(); });
+  return std::any_of(plan.begin(), plan.end(), [](const LayerFormats& l) { return l.quantizes(); });
 }
 
 }  // namespace
@@ -150,20 +150,21 @@ nlohmann::json to_json(const EvalResult& r) {
     j["op"] = std::string(op_info(l.op).name);
     j["weight_choice"] = l.choice.weight.text();
     j["activation_choice"] = l.choice.activation.text();
-    if (l.weight.empty()) {
-      j["weight"] = "float32";
-    } else if (l.weight.size() == 1) {
-      j["weight"] = l.weight[0].name();
-    } else {
+    if (l.weight.size() > 1) {
       json names = json::array();
       for (const Format& f : l.weight) names.push_back(f.name());
       j["weight"] = names;  // per output channel
+    } else {
+      j["weight"] = l.weight_text();
     }
-    j["activation"] = l.activation ? l.activation->name() : "float32";
+    j["activation"] = l.activation_text();
+    if (l.weight_int8) j["weight_scale"] = l.weight_int8->scale;
+    if (l.activation_int8) j["activation_scale"] = l.activation_int8->scale;
     j["weight_max_abs"] = l.weight_max_abs;
     if (l.activation_range) {
       j["activation_max_abs"] = l.activation_range->max_abs;
       j["activation_max_positive"] = l.activation_range->max_positive;
+      j["activation_min"] = l.activation_range->min;
     }
     const auto it = std::find_if(r.counts.begin(), r.counts.end(), [&](const LayerCounts& c) { return c.node == l.node; });
     if (it != r.counts.end()) {

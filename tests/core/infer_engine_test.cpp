@@ -3,7 +3,11 @@
 // activation tap, batch-size independence, BN folding, the fit rule and the format choices.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
+#include <limits>
+#include <map>
 #include <memory>
 #include <random>
 
@@ -52,11 +56,19 @@ std::shared_ptr<Model> small_model() {
   return m;
 }
 
+// Quantizes a vector in place; the second argument is the global index of its first element.
+using QuantFn = std::function<void(std::vector<float>&, std::uint64_t)>;
+
+QuantFn by(const Quantizer* z) {
+  if (!z) return {};
+  return [z](std::vector<float>& v, std::uint64_t first) { z->quantize(v, v, first); };
+}
+
 // Direct float64 reference of small_model() with optional quantization of weights and inputs.
-std::vector<double> reference(const Model& m, const std::vector<float>& x, std::int64_t n, const Quantizer* qw,
-                              const Quantizer* qa_conv, const Quantizer* qa_fc) {
-  auto q = [](const Quantizer* z, std::vector<float> v, std::uint64_t first = 0) {
-    if (z) z->quantize(v, v, first);
+std::vector<double> reference(const Model& m, const std::vector<float>& x, std::int64_t n, const QuantFn& qw,
+                              const QuantFn& qa_conv, const QuantFn& qa_fc) {
+  auto q = [](const QuantFn& z, std::vector<float> v, std::uint64_t first = 0) {
+    if (z) z(v, first);
     return v;
   };
   const Node& c = m.nodes[0];
@@ -120,13 +132,62 @@ TEST(InferEngine, QuantizesWeightsAndInputsWithTheProjectQuantizer) {
   Engine e(m, plan);
   const auto x = randn(4 * 72, 8);
   const Quantizer qw(wf), qa(af), qh(hf);
-  const auto want = reference(*m, x, 4, &qw, &qa, &qh);
+  const auto want = reference(*m, x, 4, by(&qw), by(&qa), by(&qh));
   EXPECT_LT(max_rel(e.run(x, 4), want), 1e-5);
   // Without quantization the answer is measurably different (the test can fail).
   EXPECT_GT(max_rel(Engine(m).run(x, 4), want), 1e-3);
   ASSERT_EQ(e.counts().size(), 2u);
   EXPECT_EQ(e.counts()[0].activation.count, 4u * 72u);
   EXPECT_EQ(e.counts()[1].weight.count, 720u);
+}
+
+TEST(InferEngine, Int8UsesPerTensorScalesOfWeightsAndCalibration) {
+  auto m = small_model();
+  Assignment a;
+  a.weight = a.activation = FormatChoice::parse("int8");
+  const auto x = randn(4 * 72, 21);
+  // Calibration statistics from the float32 network's inputs, as evaluate() gathers them.
+  std::map<std::string, RangeStats> calib;
+  Engine fp(m);
+  fp.add_tap([&](const TapEvent& t) { calib[t.node].add(t.values.data(), t.values.size()); });
+  fp.run(x, 4);
+  const QuantPlan plan = resolve_plan(*m, a, &calib, /*per_channel=*/true);  // int8 weights stay per tensor
+  ASSERT_EQ(plan.size(), 2u);
+  EXPECT_EQ(plan[0].weight_text(), "int8");
+  EXPECT_EQ(plan[1].activation_text(), "int8");
+  EXPECT_TRUE(plan[0].weight.empty());
+  EXPECT_FLOAT_EQ(plan[0].weight_int8->scale, static_cast<float>(plan[0].weight_max_abs) / 127.0f);
+  EXPECT_FLOAT_EQ(plan[1].activation_int8->scale, static_cast<float>(calib["fc"].max_abs) / 127.0f);
+
+  // By hand: weights with their own max|w|, inputs with the calibration max|x|.
+  auto int8 = [](std::vector<float>& v, float scale) {
+    for (float& e : v) e = std::clamp(std::nearbyint(e / scale), -127.0f, 127.0f) * scale;
+  };
+  const float sconv = plan[0].activation_int8->scale, sfc = plan[1].activation_int8->scale;
+  const QuantFn qw = [&](std::vector<float>& v, std::uint64_t) {
+    float mx = 0;
+    for (float e : v) mx = std::max(mx, std::abs(e));
+    int8(v, mx / 127.0f);
+  };
+  const auto want = reference(*m, x, 4, qw, [&](std::vector<float>& v, std::uint64_t) { int8(v, sconv); },
+                              [&](std::vector<float>& v, std::uint64_t) { int8(v, sfc); });
+  Engine e(m, plan);
+  EXPECT_LT(max_rel(e.run(x, 4), want), 1e-5);
+  EXPECT_GT(max_rel(fp.run(x, 4), want), 1e-4);  // the quantization is visible: the check can fail
+  EXPECT_EQ(e.counts()[1].weight.count, 720u);
+  EXPECT_EQ(e.counts()[0].activation.overflow, 0u);  // the calibration images themselves fit
+
+  // NaN into an int8 input is a DataError naming the node, as for NaN-less formats.
+  auto bad = x;
+  bad[5] = std::nanf("");
+  try {
+    e.run(bad, 4);
+    ADD_FAILURE() << "no DataError";
+  } catch (const DataError& err) {
+    EXPECT_NE(std::string(err.what()).find("'conv'"), std::string::npos) << err.what();
+  }
+  // An int8 activation needs calibration statistics.
+  EXPECT_THROW(resolve_plan(*m, a, nullptr, false), ConfigError);
 }
 
 TEST(InferEngine, StochasticRoundingDoesNotDependOnTheBatchSize) {
@@ -230,6 +291,32 @@ TEST(InferAssignment, ParsesChoices) {
   EXPECT_THROW(FormatChoice::parse("fit:s1e4m3b7"), FormatError);
   EXPECT_THROW(FormatChoice::parse("fit:banana"), FormatError);
   EXPECT_THROW(FormatChoice::parse("float16"), FormatError);
+  EXPECT_EQ(FormatChoice::parse("int8").kind, FormatChoice::Kind::Int8);
+  EXPECT_EQ(FormatChoice::parse("int8").text(), "int8");
+  EXPECT_THROW(FormatChoice::parse("fit:int8"), FormatError);
+  const FormatChoice au = FormatChoice::parse("fit:auto:e4");
+  EXPECT_TRUE(au.auto_sign);
+  EXPECT_EQ(au.kind, FormatChoice::Kind::Fit);
+  EXPECT_EQ(au.text(), "fit:auto:e4");
+  EXPECT_EQ(FormatChoice::parse(au.text()).layout(true).name(), "s1e4m3b0");
+  EXPECT_EQ(au.layout(false).name(), "s0e4m4b0");
+  EXPECT_EQ(FormatChoice::parse("fit:s1e4m3").layout(false).name(), "s1e4m3b0");  // not auto: as written
+  for (const char* bad : {"fit:auto:e0", "fit:auto:e9", "fit:auto:4", "fit:auto:", "fit:auto:e4m3"})
+    EXPECT_THROW(FormatChoice::parse(bad), FormatError) << bad;
+}
+
+TEST(InferAssignment, RangeStatsTrackMaxAbsMaxPositiveAndMinOfFiniteValues) {
+  RangeStats r;
+  const std::vector<float> a{1.0f, -2.0f, std::nanf(""), 3.0f, -std::numeric_limits<float>::infinity()};
+  r.add(a.data(), a.size());
+  EXPECT_EQ(r.max_abs, 3.0);
+  EXPECT_EQ(r.max_positive, 3.0);
+  EXPECT_EQ(r.min, -2.0);
+  const std::vector<float> b{-7.0f};
+  r.add(b.data(), b.size());
+  EXPECT_EQ(r.min, -7.0);
+  EXPECT_EQ(r.max_abs, 7.0);
+  EXPECT_EQ(r.count, 6u);
 }
 
 TEST(InferAssignment, ResolvesDefaultsOverridesAndPerChannelFit) {
@@ -247,6 +334,21 @@ TEST(InferAssignment, ResolvesDefaultsOverridesAndPerChannelFit) {
   EXPECT_EQ(p[0].activation->name(), "s1e3m4b4");
   EXPECT_EQ(p[1].weight.size(), 5u);  // one per output channel
   EXPECT_EQ(p[1].activation->bias, fit_bias(a.activation.format, 5.0));  // unsigned: max positive
+  // fit:auto: the sign follows the presence of negative values (calibration min; the weights' min).
+  Assignment au;
+  au.weight = au.activation = FormatChoice::parse("fit:auto:e3");
+  calib["conv"].max_abs = calib["conv"].max_positive = 2.0;
+  calib["conv"].min = -0.5;  // negatives smaller than the positive max still make the input signed
+  calib["fc"].min = 0.0;
+  calib["fc"].max_abs = 5.0;
+  const QuantPlan pa = resolve_plan(*m, au, &calib, false);
+  EXPECT_EQ(pa[0].activation->sign, 1);
+  EXPECT_EQ(pa[0].activation->man, 4);
+  EXPECT_EQ(pa[0].activation->bias, fit_bias(au.activation.format, 2.0));
+  EXPECT_EQ(pa[1].activation->sign, 0);
+  EXPECT_EQ(pa[1].activation->man, 5);
+  EXPECT_EQ(pa[1].activation->bias, fit_bias(au.activation.layout(false), 5.0));
+  EXPECT_EQ(pa[1].weight[0].sign, 1);  // random weights have negatives
   // fit activations without calibration data, and overrides of unknown nodes, are errors
   EXPECT_THROW(resolve_plan(*m, a, nullptr, false), ConfigError);
   a.overrides["relu"] = {};

@@ -113,6 +113,22 @@ TEST(InferErrors, ConfigKeysAreCheckedWithTheirPath) {
                             {"/batch", "at least 1"});
   expect_error<ConfigError>([&] { parse_eval_config(with([](json& j) { j["rounding"] = "up"; }), ".", "c.json"); },
                             {"/rounding"});
+  // int8 has one rounding rule and always saturates; it needs calibration images for its inputs.
+  auto int8 = [&](const std::function<void(json&)>& edit) {
+    return with([&](json& j) {
+      j["formats"]["overrides"] = {{"fc", {{"activation", "int8"}}}};
+      edit(j);
+    });
+  };
+  EXPECT_NO_THROW(parse_eval_config(int8([](json&) {}), ".", "c.json"));
+  expect_error<ConfigError>([&] { parse_eval_config(int8([](json& j) { j["rounding"] = "stochastic"; }), ".", "c.json"); },
+                            {"/rounding", "stochastic", "int8"});
+  expect_error<ConfigError>([&] { parse_eval_config(int8([](json& j) { j["saturate"] = false; }), ".", "c.json"); },
+                            {"/saturate", "int8"});
+  expect_error<ConfigError>([&] { parse_eval_config(int8([](json& j) { j["calib"] = 0; }), ".", "c.json"); },
+                            {"/calib", "int8"});
+  expect_error<ConfigError>([&] { parse_eval_config(with([](json& j) { j["formats"]["weight"] = "fit:auto:e9"; }), ".", "c.json"); },
+                            {"/formats/weight", "fit:auto:e9"});
 }
 
 // evaluate() on an exported model with a data file whose images have another shape.

@@ -52,15 +52,53 @@ class Quantizer:
             return f["x"][()]
 
 
-def emulate(model, layers, data, quant):
-    """Runs the graph in PyTorch float32, quantizing weights and conv/linear inputs as `layers` says."""
+def int8(x, scale):
+    """INT8 per-tensor symmetric in PyTorch float32: clamp(round(x / scale), -127, 127) * scale
+    (torch.round rounds half to even); scale 0 (an all-zero tensor) gives zeros."""
+    import torch
+    t = torch.as_tensor(np.ascontiguousarray(x, np.float32))
+    if scale == 0:
+        return torch.zeros_like(t).numpy()
+    s = torch.tensor(np.float32(scale))
+    return (torch.clamp(torch.round(t / s), -127, 127) * s).numpy()
+
+
+def int8_scale(max_abs):
+    return np.float32(max_abs) / np.float32(127)
+
+
+def calib_max_abs(model, data, calib):
+    """Per conv2d/linear node: (max|x|, max x) of its float32 input over the first `calib` images,
+    from the reference executor (independent of the engine)."""
+    stats = {}
+
+    def rec(node, v):
+        v = v.numpy()
+        a, p = float(np.abs(v).max()), float(max(v.max(), 0))
+        old = stats.get(node["name"], (0.0, 0.0))
+        stats[node["name"]] = (max(old[0], a), max(old[1], p))
+
+    for x, _ in ffp8_h5.iter_data(data, calib, BATCH):
+        ffp8_h5.run_graph(model.graph, model.params, x, rec)
+    return stats
+
+
+def emulate(model, layers, data, quant, act_scales=None):
+    """Runs the graph in PyTorch float32, quantizing weights and conv/linear inputs as `layers` says
+    ("int8" inputs with the scales `act_scales` gives per node; int8 weights with their own max|w|)."""
     import torch
     params = dict(model.params)
     for node in model.graph["nodes"]:
         if node["op"] in ffp8_h5.RECORDED_OPS:
             w = layers[node["name"]]["weight"]
             assert isinstance(w, str), "per-tensor weight formats expected"
-            params[node["params"]["weight"]] = quant(params[node["params"]["weight"]], w)
+            pw = params[node["params"]["weight"]]
+            params[node["params"]["weight"]] = (int8(pw, int8_scale(np.abs(pw).max())) if w == "int8"
+                                                else quant(pw, w))
+
+    def quant_input(x, name):
+        fmt = layers[name]["activation"]
+        return int8(x, act_scales[name]) if fmt == "int8" else quant(x, fmt)
 
     def run_batch(x):
         # ffp8_h5.run_graph node by node, with the input of each conv2d/linear replaced by its quantized value.
@@ -68,7 +106,7 @@ def emulate(model, layers, data, quant):
         for node in model.graph["nodes"]:
             ins = [env[t] for t in node["inputs"]]
             if node["op"] in ffp8_h5.RECORDED_OPS:
-                ins[0] = torch.as_tensor(quant(ins[0].numpy(), layers[node["name"]]["activation"]))
+                ins[0] = torch.as_tensor(quant_input(ins[0].numpy(), node["name"]))
             names = ["in%d" % i for i in range(len(ins))]
             if len(ins) == 1:
                 sub = {"inputs": names, "outputs": [node["name"]], "nodes": [dict(node, inputs=names)]}
@@ -108,12 +146,16 @@ class QuantEmulation(unittest.TestCase):
             layers = {l["node"]: l for l in ev["layers"]}
             model = ffp8_h5.load_model(mfile)
             quant = Quantizer(tmp)
-            want = emulate(model, layers, data, quant)
+            stats = calib_max_abs(model, data, cfg["calib"])
+            # int8 inputs: the engine's scales, checked below against this test's own calibration (a
+            # scale one ulp off would move every value of the layer a little, masking real differences).
+            want = emulate(model, layers, data, quant,
+                           {n: np.float32(l["activation_scale"]) for n, l in layers.items() if "activation_scale" in l})
             self.assertEqual(got.shape, (COUNT, int(model.attrs["num_classes"])))
             err = np.abs(got - want).max(axis=1) / np.abs(want).max(axis=1)
             same = float(np.mean(got.argmax(1) == want.argmax(1)))
             print(f"{model_spec} {formats}: top1 {ev['top1']:.4f} (fp32 {ev['top1_fp32']:.4f}), emulation top-1 "
-                  f"agreement {same:.4f}, median rel err {np.median(err):.2g}, max {err.max():.2g}, "
+                  f"agreement {same:.4f}, median rel err {np.median(err):.2g}, max {err.max():.2g}, share < 1e-3 {np.mean(err < 1e-3):.3f}, "
                   f"{quant.calls} quantize calls", file=sys.stderr)
             # Tiny float32 differences (summation order) can move a value across a rounding boundary of a
             # later layer's format; that must stay rare and local.
@@ -123,22 +165,32 @@ class QuantEmulation(unittest.TestCase):
             # The quantization did something: the emulation differs from float32.
             fp = ffp8_h5.run_graph(model.graph, model.params, next(ffp8_h5.iter_data(data, BATCH, BATCH))[0]).numpy()
             self.assertGreater(float(np.abs(fp - want[:BATCH]).max()), 1e-4)
-            self.check_fit_biases(model, layers, data, formats, cfg["calib"])
+            if "int8" in json.dumps(formats):
+                self.check_int8_scales(model, layers, {n: int8_scale(a) for n, (a, _) in stats.items()})
+            else:
+                self.check_fit_biases(layers, formats, stats)
             return ev
 
-    def check_fit_biases(self, model, layers, data, formats, calib):
+    def check_int8_scales(self, model, layers, act_scales):
+        """eval.json's int8 scales: weights max|w| / 127 exactly; inputs the independent calibration
+        max|x| / 127 (float32 summation order may move it by an ulp or so)."""
+        checked = 0
+        for node in model.graph["nodes"]:
+            l = layers.get(node["name"])
+            if l is None:
+                continue
+            if l["weight"] == "int8":
+                w = model.params[node["params"]["weight"]]
+                self.assertEqual(np.float32(l["weight_scale"]), int8_scale(np.abs(w).max()), node["name"])
+                checked += 1
+            if l["activation"] == "int8":
+                self.assertAlmostEqual(l["activation_scale"] / float(act_scales[node["name"]]), 1.0, delta=1e-5)
+                checked += 1
+        self.assertGreater(checked, 0)
+
+    def check_fit_biases(self, layers, formats, stats):
         """Fit activation formats: max(V) >= a > max(V) / 2 for a = max|x| (max x if unsigned) of the layer's
-        float32 input over the first `calib` images, computed here independently of the engine."""
-        stats = {}
-
-        def rec(node, v):
-            v = v.numpy()
-            a, p = float(np.abs(v).max()), float(max(v.max(), 0))
-            old = stats.get(node["name"], (0.0, 0.0))
-            stats[node["name"]] = (max(old[0], a), max(old[1], p))
-
-        for x, _ in ffp8_h5.iter_data(data, calib, BATCH):
-            ffp8_h5.run_graph(model.graph, model.params, x, rec)
+        float32 input over the calibration images (`stats`, computed independently of the engine)."""
         checked = 0
         for name, (a_abs, a_pos) in stats.items():
             choice = formats.get("overrides", {}).get(name, formats["activation"])
@@ -166,6 +218,14 @@ class QuantEmulation(unittest.TestCase):
     def test_mobilenet_fixed_and_fit_formats(self):
         # Signed activations after linear bottlenecks: signed fit formats; fixed OCP weights.
         self.check("tools/ffp8_models.py:mobilenet_small", {"weight": "e4m3fn", "activation": "fit:s1e4m3"})
+
+    def test_resnet_int8(self):
+        # INT8 per-tensor symmetric on both roles; the first layer's input stays float32 (override).
+        ev = self.check("tools/ffp8_models.py:resnet_small",
+                        {"weight": "int8", "activation": "int8", "overrides": {"stem_0": {"activation": "float32"}}})
+        by = {l["node"]: l for l in ev["layers"]}
+        self.assertEqual(by["stem_0"]["activation"], "float32")
+        self.assertEqual(by["fc"]["weight"], "int8")
 
     def test_densenet_folded_bn(self):
         self.check("tools/ffp8_models.py:densenet_small", {"weight": "fit:s1e3m4", "activation": "fit:s1e4m3"},

@@ -147,9 +147,7 @@ int run_on_root(const po::variables_map& vm, const ffp8::cli::MpiSession& mpi) {
 
   fmt::print("model        {} ({} images of {})\n", cfg.model, r.count, cfg.data);
   for (const auto& l : r.plan) {
-    const std::string w = l.weight.empty() ? "float32" : l.weight.size() == 1 ? l.weight[0].name()
-                                                        : fmt::format("{} per-channel formats", l.weight.size());
-    fmt::print("  {:<28} weight {:<22} activation {}\n", l.node, w, l.activation ? l.activation->name() : "float32");
+    fmt::print("  {:<28} weight {:<22} activation {}\n", l.node, l.weight_text(), l.activation_text());
   }
   fmt::print("top1         {:.4f}   (float32 {:.4f})\n", r.top1, r.top1_fp32);
   fmt::print("top5         {:.4f}   (float32 {:.4f})\n", r.top5, r.top5_fp32);
