@@ -4,7 +4,8 @@ subcommands and parse their JSON outputs, provenance blocks, atomic writes and s
 The experiments never re-implement quantization or inference: every number comes from
 `build/bin/ffp8` (`eval`, `sweep`, `hwcost`, `format`, `inspect`). The one exception, documented
 where it is used, is `record_activations.py`, which records float32 layer inputs with the
-project's own reference executor (tools/ffp8_h5.py) when a model file has no /activations.
+project's own reference executor (tools/ffp8_h5.py) for the scripts that read an /activations
+file (accuracy versus area, SQNR heatmap, histograms).
 """
 import datetime
 import hashlib

@@ -5,20 +5,20 @@ of prior work, FFP8 by the paper's methodology, and FFP8 as chosen by `ffp8 swee
 Every number comes from `ffp8 eval` (accuracy), `ffp8 sweep` (the sweep's choices) and
 `ffp8 inspect`; this script only writes configs, runs the binary and tabulates its outputs.
 
-FFP8 by the methodology (per model):
-  1. probe: `ffp8 eval` with weights fit:s1e4m3 and every activation fit:s0e4m4 (unsigned) on
-     `probe_limit` images; eval.json reports per layer `activation_neg_clipped_frac` (share of
-     the layer's inputs that were negative and clipped) and the calibration range
-     (`activation_max_abs` vs `activation_max_positive`).
-  2. a layer input is "never negative" when the probe clipped nothing and its calibration
-     max|x| equals its max positive value; those keep fit:s0e4m4, the others get
-     per-node overrides fit:s1e4m3 (signed, fit bias). Weights: fit:s1e4m3 per layer.
-  3. `ffp8 eval` of that assignment on the full set (its eval.json re-reports the clipped
-     share on every image, which the table shows).
+FFP8 by the methodology (per model): one `ffp8 eval` with weights `fit:s1e4m3` (signed, fit bias
+per layer) and layer inputs `fit:auto:e4`: the engine gives an input sign 0 (s0e4m4) when its
+float32 values over the calibration images have no negative, else sign 1 (s1e4m3), each with the
+fit bias of its calibration range. eval.json reports the chosen formats, the calibration range
+(`activation_min`, `activation_max_abs`, `activation_max_positive`) and, over every evaluated
+image, the share of negative inputs an unsigned layer clipped (`activation_neg_clipped_frac`).
 
-FFP8 by the sweep: `ffp8 sweep` over every conv/linear weight tensor and every layer input
-(sign 0/1, exp 2..5, width 8, fit bias, selection "ffp8_paper" by MSE); its per-tensor choices
-become fixed per-node formats of an eval config.
+INT8 per-tensor symmetric (context): `ffp8 eval` with both roles "int8" (scale max|w| / 127 per
+weight tensor, max|x| / 127 of the calibration images per layer input, round half to even).
+
+FFP8 by the sweep: `ffp8 sweep` over every conv/linear weight tensor and every layer input, read
+from the model through the engine's activation tap (sign 0/1, exp 2..5, width 8, fit bias,
+selection "ffp8_paper" by MSE); its per-tensor choices become fixed per-node formats of an eval
+config.
 
   /usr/bin/python3 experiments/paper_table/run.py [--config experiments/paper_table/config.json]
       [--models resnet_small,...] [--limit N] [--out results/paper_table] [--ffp8 PATH]
@@ -51,14 +51,16 @@ def eval_config(cfg, model, data, weight, activation, overrides=None, limit=None
     return c
 
 
-def signed_layers(probe):
-    """Nodes whose input is not never-negative, from a probe eval.json run with unsigned activations."""
+def input_signs(ej):
+    """Per node, from an eval.json whose layer inputs were `fit:auto:...`: the chosen sign and the
+    numbers behind it (calibration range; clipped share over all evaluated images)."""
     out = {}
-    for l in probe["layers"]:
-        neg = l.get("activation_neg_clipped_frac", 0.0)
-        mabs, mpos = l.get("activation_max_abs"), l.get("activation_max_positive")
-        has_neg = neg > 0 or (mabs is not None and mpos is not None and mabs > mpos)
-        out[l["node"]] = {"signed": has_neg, "neg_clipped_frac": neg, "max_abs": mabs, "max_positive": mpos}
+    for l in ej["layers"]:
+        fmt = X.parse_format(l["activation"])
+        out[l["node"]] = {"signed": bool(fmt and fmt[0] == 1), "calib_min": l.get("activation_min"),
+                          "calib_max_abs": l.get("activation_max_abs"),
+                          "calib_max_positive": l.get("activation_max_positive"),
+                          "neg_clipped_frac": l.get("activation_neg_clipped_frac", 0.0)}
     return out
 
 
@@ -66,31 +68,17 @@ def role_text(layers, key):
     return X.layer_formats_summary(layers, key)
 
 
-def run_sweep_best(runner, cfg, model, data, info, layers, work, reuse):
-    """`ffp8 sweep` choices per tensor -> per-node fixed formats. Returns (overrides, summary, acts file)."""
+def run_sweep_best(runner, cfg, model, data, layers, work):
+    """`ffp8 sweep` choices per tensor -> per-node fixed formats. The sweep reads the model itself:
+    its conv2d/linear weights and, through the engine's activation tap, each such layer's float32
+    input over the first `record` images of `data` (docs/sweep.md "Model inputs").
+    Returns (overrides, summary, note on the activations)."""
     nodes = [l["node"] for l in layers]
-    tensor_paths = {t["path"] for t in info["tensors"]}
-    weights = [f"/params/{n}/weight" for n in nodes]
-    missing = [w for w in weights if w not in tensor_paths]
-    if missing:
-        raise RuntimeError(f"{model}: weight tensors {missing} not found by ffp8 inspect")
-    has_acts = all(f"/activations/{n}" in tensor_paths for n in nodes)
-    if has_acts:
-        acts_file, acts_note = model, "model file /activations"
-    else:
-        acts_file = work / "activations.h5"
-        if not (reuse and acts_file.exists() and acts_file.stat().st_mtime >= Path(model).stat().st_mtime):
-            cmd = [X.PYTHON, str(X.ROOT / "experiments" / "lib" / "record_activations.py"), str(model), str(data),
-                   "--count", str(cfg["sweep"]["record"]), "--out", str(acts_file)]
-            runner.run(cmd)
-        acts_note = (f"recorded float32 inputs of {cfg['sweep']['record']} images "
-                     "(experiments/lib/record_activations.py; the model file has no /activations)")
+    n_img = cfg["sweep"]["record"]
     sw = {
         "description": f"paper_table sweep-best for {Path(model).stem}",
-        "inputs": [
-            {"file": str(model), "tensors": weights, "role": "weight"},
-            {"file": str(acts_file), "tensors": [f"/activations/{n}" for n in nodes], "role": "activation"},
-        ],
+        "inputs": [{"model": str(model), "data": str(data), "calib": n_img, "batch": cfg["batch"],
+                    "weights": True, "activations": True}],
         "space": {"width": cfg["sweep"]["width"], "sign": [0, 1], "exp": cfg["sweep"]["exp"], "bias": "fit",
                   "specials": ["none"], "subnormals": [True], "rounding": [cfg["rounding"]]},
         "granularity": ["tensor"],
@@ -101,15 +89,14 @@ def run_sweep_best(runner, cfg, model, data, info, layers, work, reuse):
     summary = runner.sweep(sw, work / "sweep")
     overrides = {n: {} for n in nodes}
     for ch in summary["selection"]["per_tensor"]:
-        t = ch["tensor"]
-        if t.startswith("/params/") and t.endswith("/weight"):
-            overrides[t[len("/params/"):-len("/weight")]]["weight"] = ch["format"]
-        elif t.startswith("/activations/"):
-            overrides[t[len("/activations/"):]]["activation"] = ch["format"]
+        node, _, kind = ch["tensor"].rpartition(".")
+        role = {"weight": "weight", "input": "activation"}.get(kind)
+        if node in overrides and role:
+            overrides[node][role] = ch["format"]
     incomplete = [n for n, o in overrides.items() if set(o) != {"weight", "activation"}]
     if incomplete:
         raise RuntimeError(f"{model}: the sweep chose no format for {incomplete}")
-    return overrides, summary, acts_note
+    return overrides, summary, f"float32 layer inputs of the first {n_img} images, tapped by the sweep's engine"
 
 
 def main(argv=None):
@@ -143,17 +130,6 @@ def main(argv=None):
     prov = X.provenance(cfg)
 
     rows, layer_rows, notes, details = [], [], [], {}
-    # INT8 per-tensor symmetric: run only if the engine accepts it (a one-image probe).
-    int8_ok, int8_msg = False, ""
-    try:
-        runner.eval(eval_config(cfg, X.model_path(cfg["models"][0]), data, "int8", "int8", limit=1), work / "int8-probe")
-        int8_ok = True
-    except RuntimeError as e:
-        int8_msg = str(e).strip().splitlines()[-1]
-        int8_msg = int8_msg[int8_msg.find("format name"):][:80] if "format name" in int8_msg else int8_msg[-160:]
-        notes.append("INT8 per-tensor symmetric: not measured; `ffp8 eval` does not accept \"int8\" as a format "
-                     f"choice (it answered: {int8_msg}). `ffp8 hwcost --int8` prices the INT8 MAC only.")
-
     for name in cfg["models"]:
         model = X.model_path(name)
         mname = model.stem
@@ -163,7 +139,6 @@ def main(argv=None):
             continue
         X.log(f"== {mname}")
         mw = work / mname
-        info = runner.inspect(model)
         d = details[mname] = {"model": X.rel(model)}
 
         def add(variant, ej, kind, run_dir, extra=""):
@@ -187,35 +162,30 @@ def main(argv=None):
 
         ref = X.cached_eval(runner, eval_config(cfg, model, data, "float32", "float32"), mw / "float32", reuse)
         add("float32", ref, "reference", mw / "float32")
-        if int8_ok:
-            add("INT8 per-tensor", X.cached_eval(runner, eval_config(cfg, model, data, "int8", "int8"), mw / "int8", reuse),
-                "context", mw / "int8")
+        add("INT8 per-tensor", X.cached_eval(runner, eval_config(cfg, model, data, "int8", "int8"), mw / "int8", reuse),
+            "context", mw / "int8", "scale max|w|/127 per weight tensor, calibration max|x|/127 per layer input")
         for spec in cfg["fixed"]:
             label = next((l for l, s, _ in X.FIXED_FORMATS if s == spec), spec)
             ej = X.cached_eval(runner, eval_config(cfg, model, data, spec, spec), mw / slug(spec), reuse)
             add(f"{label} ({spec})", ej, "fixed", mw / slug(spec))
 
         f = cfg["ffp8"]
-        probe = X.cached_eval(runner, eval_config(cfg, model, data, f["weight"], f["activation_unsigned"],
-                                                limit=f["probe_limit"]), mw / "probe", reuse)
-        sign = signed_layers(probe)
-        overrides = {n: {"activation": f["activation_signed"]} for n, s in sign.items() if s["signed"]}
+        ej = X.cached_eval(runner, eval_config(cfg, model, data, f["weight"], f["activation"]), mw / "ffp8-methodology",
+                           reuse)
+        sign = input_signs(ej)
         d["never_negative"] = {n: not s["signed"] for n, s in sign.items()}
-        d["probe"] = sign
-        ej = X.cached_eval(runner, eval_config(cfg, model, data, f["weight"], f["activation_unsigned"], overrides),
-                         mw / "ffp8-methodology", reuse)
+        d["input_signs"] = sign
         signed = [n for n, s in sign.items() if s["signed"]]
+        clipped = max((s["neg_clipped_frac"] or 0.0 for s in sign.values() if not s["signed"]), default=0.0)
         add("FFP8 methodology", ej, "ffp8", mw / "ffp8-methodology",
-            f"signed inputs: {', '.join(signed) if signed else 'none'}")
-        d["FFP8 methodology"]["overrides"] = overrides
+            f"signed inputs: {', '.join(signed) if signed else 'none'}; largest share of negative inputs clipped "
+            f"by an unsigned layer: {clipped:.2g}")
 
-        # Variants of the methodology with other layouts (same never-negative probe, fit bias per layer).
+        # Variants of the methodology with other layouts (sign per input again chosen by the engine, fit bias per layer).
         for v in cfg.get("ffp8_variants", []):
-            vov = {n: {"activation": v["activation_signed"]} for n, s in sign.items() if s["signed"]}
             vd = mw / ("ffp8-" + slug(v["label"]))
-            vj = X.cached_eval(runner, eval_config(cfg, model, data, v["weight"], v["activation_unsigned"], vov), vd, reuse)
-            add(v["label"], vj, "ffp8-variant", vd, f"weights {v['weight']}, inputs {v['activation_unsigned']} / "
-                f"{v['activation_signed']} (signed)")
+            vj = X.cached_eval(runner, eval_config(cfg, model, data, v["weight"], v["activation"]), vd, reuse)
+            add(v["label"], vj, "ffp8-variant", vd, f"weights {v['weight']}, inputs {v['activation']}")
 
         meth_loss = (ref["top1"] - ej["top1"]) * 100.0
         if f.get("ablate_on_miss", True) and meth_loss > cfg.get("goal_top1_loss_pp", 0.3):
@@ -223,17 +193,17 @@ def main(argv=None):
             wo = X.cached_eval(runner, eval_config(cfg, model, data, f["weight"], "float32"), mw / "ffp8-weights-only", reuse)
             add("FFP8 methodology: weights only", wo, "ablation", mw / "ffp8-weights-only",
                 "activations float32 (diagnostic of the miss)")
-            ao = X.cached_eval(runner, eval_config(cfg, model, data, "float32", f["activation_unsigned"], overrides),
+            ao = X.cached_eval(runner, eval_config(cfg, model, data, "float32", f["activation"]),
                                mw / "ffp8-activations-only", reuse)
             add("FFP8 methodology: activations only", ao, "ablation", mw / "ffp8-activations-only",
                 "weights float32 (diagnostic of the miss)")
 
         if cfg["sweep"]["enabled"]:
             try:
-                ov, summary, acts_note = run_sweep_best(runner, cfg, model, data, info, probe["layers"], mw, reuse)
-                ej = X.cached_eval(runner, eval_config(cfg, model, data, f["weight"], f["activation_unsigned"], ov),
+                ov, summary, acts_note = run_sweep_best(runner, cfg, model, data, ej["layers"], mw)
+                sj = X.cached_eval(runner, eval_config(cfg, model, data, "float32", "float32", ov),
                                  mw / "ffp8-sweep", reuse)
-                add("FFP8 sweep best", ej, "ffp8", mw / "ffp8-sweep",
+                add("FFP8 sweep best", sj, "ffp8", mw / "ffp8-sweep",
                     f"sweep ffp8_paper/{cfg['sweep']['metric']}; activations: {acts_note}")
                 d["FFP8 sweep best"]["sweep_summary"] = X.rel(mw / "sweep" / "summary.json")
                 d["FFP8 sweep best"]["config_hash"] = summary.get("provenance", {}).get("config_hash")
@@ -293,12 +263,14 @@ def write_outputs(out, cfg, rows, layer_rows, notes, details, prov, runner):
           "- Fixed formats: every conv2d/linear weight and input in the same format (`formats.weight` = "
           "`formats.activation` = the spec).",
           f"- FFP8 methodology: weights `{cfg['ffp8']['weight']}` (fit bias per layer); layer inputs "
-          f"`{cfg['ffp8']['activation_unsigned']}` where never negative, `{cfg['ffp8']['activation_signed']}` "
-          "otherwise. Never-negative inputs are found from the engine: a probe `ffp8 eval` with every input "
-          f"unsigned on {cfg['ffp8']['probe_limit']} images reports per layer the share of negative (clipped) "
-          "inputs and the calibration max|x| vs max x; a layer with no clipped value and max|x| = max x stays "
-          "unsigned, the others get a per-node override (`details.json`: `never_negative`, `probe`).",
-          "- FFP8 sweep best: `ffp8 sweep` over each layer's weight tensor and input tensor (sign 0/1, exp "
+          f"`{cfg['ffp8']['activation']}`: `ffp8 eval` gives an input sign 0 where its float32 values over the "
+          f"{cfg['calib']} calibration images have no negative, else sign 1, each with the fit bias of its "
+          "calibration range (`details.json` `never_negative`, `input_signs`; the note gives the largest share of "
+          "negative inputs an unsigned layer clipped over all evaluated images).",
+          "- INT8 per-tensor: both roles `int8`: scale max|w| / 127 per weight tensor and max|x| / 127 of the "
+          "calibration images per layer input, q = clamp(round_half_even(x / scale), -127, 127) * scale.",
+          "- FFP8 sweep best: `ffp8 sweep` over each layer's weight tensor and input tensor (the model itself as "
+          f"sweep input: inputs tapped from the float32 engine over the first {cfg['sweep']['record']} images; sign 0/1, exp "
           f"{cfg['sweep']['exp']}, width {cfg['sweep']['width']}, fit bias, selection `ffp8_paper` by "
           f"{cfg['sweep']['metric']}); the per-tensor choices become fixed per-node formats.",
           "- Methodology variants (`ffp8_variants` in the config): the same procedure with other layouts.",

@@ -50,8 +50,12 @@ echo "quickstart: [1/4] paper table on $MNAME ($LIMIT images per run)"
 $PY experiments/paper_table/run.py --config "$HERE/paper_table.json" --models "$MODEL_FILE" --limit "$LIMIT" \
   --data "$DATA" --out "$OUT/paper_table" --work "$WORK/paper_table"
 
-ACTS=$WORK/paper_table/$MNAME/activations.h5
-[ -f "$ACTS" ] || ACTS=$MODEL_FILE   # the model file has /activations itself
+# Float32 layer inputs of 256 images for the accuracy-area sweep and the plots (the paper table's
+# sweep reads the model itself; these scripts still read an /activations file).
+ACTS=$WORK/$MNAME-activations.h5
+if [ ! -f "$ACTS" ] || [ "$MODEL_FILE" -nt "$ACTS" ]; then
+  $PY experiments/lib/record_activations.py "$MODEL_FILE" "$DATA" --count 256 --out "$ACTS"
+fi
 
 echo "quickstart: [2/4] accuracy versus area"
 $PY experiments/accuracy_area/run.py --config "$HERE/accuracy_area.json" --model "$MODEL_FILE" --limit "$LIMIT" \

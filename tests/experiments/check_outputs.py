@@ -28,7 +28,7 @@ def rows(path):
 # Paper table.
 t = rows(out / "paper_table" / "table.csv")
 variants = {r["variant"] for r in t}
-for want in ("float32", "FFP8 methodology", "FFP8 sweep best", "OCP E4M3 (e4m3fn)", "OCP E5M2 (e5m2)",
+for want in ("float32", "INT8 per-tensor", "FFP8 methodology", "FFP8 sweep best", "OCP E4M3 (e4m3fn)", "OCP E5M2 (e5m2)",
              "FP8 (1,5,2) IEEE bias (s1e5m2b15)", "FP8 (1,4,3) bias 7 (s1e4m3b7)", "E3M4 (e3m4)"):
     check(want in variants, f"table.csv lacks the row '{want}' (has {sorted(variants)})")
 for r in t:
