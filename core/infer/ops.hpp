@@ -5,14 +5,30 @@
 #include <cstdint>
 #include <span>
 
+#include <omp.h>
+
 #include "core/infer/model.hpp"
 
 namespace ffp8::infer::ops {
 
-/// conv2d: im2col + Eigen GEMM per image and group (1x1 stride-1 convs skip im2col; depthwise
-/// convs use a direct loop). `w` is the (possibly quantized) weight of `node`, `bias` may be null.
+/// OpenMP threads for a kernel: `threads`, or OpenMP's default when 0.
+inline int thread_count(int threads) { return threads > 0 ? threads : omp_get_max_threads(); }
+
+/// conv2d (stride, padding, dilation, groups): picks one of the paths below by shape.
+/// `w` is the (possibly quantized) weight of `node`, `bias` may be null.
 void conv2d(const Node& node, const Shape& in, const float* w, const float* bias, const float* x, float* y,
             std::int64_t n, int threads);
+/// conv2d path for any shape: register-blocked direct convolution (blocks of output channels x
+/// a few output pixels, no im2col), used for every non-depthwise conv except 1x1 stride-1 ones.
+void conv2d_blocked(const Node& node, const Shape& in, const float* w, const float* bias, const float* x, float* y,
+                    std::int64_t n, int threads);
+/// conv2d path for any shape: im2col + Eigen GEMM per image and group (1x1 stride-1 convs skip
+/// im2col); used for pointwise convs and as the reference of the other paths in tests.
+void conv2d_gemm(const Node& node, const Shape& in, const float* w, const float* bias, const float* x, float* y,
+                 std::int64_t n, int threads);
+/// conv2d path for one input channel per group (depthwise): a plain direct loop.
+void conv2d_depthwise(const Node& node, const Shape& in, const float* w, const float* bias, const float* x, float* y,
+                      std::int64_t n, int threads);
 /// linear: y[n, O] = x[n, F] * w[O, F]^T + bias.
 void linear(const Node& node, const Shape& in, const float* w, const float* bias, const float* x, float* y,
             std::int64_t n, int threads);
