@@ -66,108 +66,100 @@ void relu(const float* x, float* y, std::int64_t count, float cap, int threads) 
 
 namespace {
 
-// Window taps of one output row/column that land inside the input: k in [lo, hi) with
-// 0 <= start + k * d < size, where start = o * s - p.
-struct Taps {
-  std::int64_t start, lo, hi;
+// The input indices one output row (or column) of a pooling window reads: first + j * step for
+// j in [0, count), all inside the input; `pool` is the window's size before clipping to the input.
+struct Window {
+  std::int64_t first, count, step, pool;
 };
-std::vector<Taps> window_taps(std::int64_t out, std::int64_t size, int k, int s, int p, int d) {
-  std::vector<Taps> t(static_cast<std::size_t>(out));
-  for (std::int64_t o = 0; o < out; ++o) {
-    const std::int64_t st = o * s - p;
-    std::int64_t lo = 0, hi = k;
-    while (lo < hi && st + lo * d < 0) ++lo;
-    while (hi > lo && st + (hi - 1) * d >= size) --hi;
-    t[static_cast<std::size_t>(o)] = {st, lo, hi};
+
+// Separable pooling: combine the window's input rows into one row (vectorized over the width),
+// then the window's columns of that row; `Op` gives the start value, the combine and the final
+// step of one output (which sees its row and column windows).
+template <class Op>
+void pool2d(const Shape& in, const Node& nd, const std::vector<Window>& rows, const std::vector<Window>& cols,
+            const Op& op, const float* x, float* y, std::int64_t n, int threads) {
+  const std::int64_t c = in[0], h = in[1], w = in[2], ho = nd.shape[1], wo = nd.shape[2];
+#pragma omp parallel num_threads(thread_count(threads)) if (n * c > 1 && threads != 1)
+  {
+    std::vector<float> tmp(static_cast<std::size_t>(w));
+#pragma omp for schedule(static)
+    for (std::int64_t p = 0; p < n * c; ++p) {
+      const float* src = x + p * h * w;
+      float* dst = y + p * ho * wo;
+      for (std::int64_t i = 0; i < ho; ++i) {
+        const Window& r = rows[static_cast<std::size_t>(i)];
+        std::fill(tmp.begin(), tmp.end(), Op::kStart);
+        for (std::int64_t a = 0; a < r.count; ++a) {
+          const float* row = src + (r.first + a * r.step) * w;
+          for (std::int64_t u = 0; u < w; ++u) tmp[static_cast<std::size_t>(u)] = Op::combine(tmp[static_cast<std::size_t>(u)], row[u]);
+        }
+        for (std::int64_t j = 0; j < wo; ++j) {
+          const Window& q = cols[static_cast<std::size_t>(j)];
+          float acc = Op::kStart;
+          for (std::int64_t b = 0; b < q.count; ++b) acc = Op::combine(acc, tmp[static_cast<std::size_t>(q.first + b * q.step)]);
+          dst[i * wo + j] = op.finish(acc, r, q);
+        }
+      }
+    }
   }
-  return t;
 }
+
+// Max over the taps inside the input (the padding is -inf). NaN propagates (PyTorch does):
+// v + t is NaN when either is.
+struct MaxOp {
+  static constexpr float kStart = -std::numeric_limits<float>::infinity();
+  static float combine(float t, float v) { return (v != v || t != t) ? v + t : std::max(t, v); }
+  float finish(float m, const Window&, const Window&) const { return m; }
+};
+
+// Sum divided by the layout's divisor: divisor_override, else the unclipped window size with
+// count_include_pad, else the taps inside the input.
+struct AvgOp {
+  const Node& nd;
+  static constexpr float kStart = 0.0f;
+  static float combine(float t, float v) { return t + v; }
+  float finish(float sum, const Window& r, const Window& q) const {
+    const std::int64_t div = nd.divisor_override ? *nd.divisor_override
+                             : nd.count_include_pad ? r.pool * q.pool
+                                                    : r.count * q.count;
+    return sum / static_cast<float>(div);
+  }
+};
 
 }  // namespace
 
 void maxpool2d(const Node& nd, const Shape& in, const float* x, float* y, std::int64_t n, int threads) {
-  const std::int64_t c = in[0], h = in[1], w = in[2], ho = nd.shape[1], wo = nd.shape[2];
-  const std::int64_t d0 = nd.dilation[0], d1 = nd.dilation[1];
-  // Window bounds computed once per call, not per element (the padding is -inf: skipped taps).
-  const auto rows = window_taps(ho, h, nd.kernel[0], nd.stride[0], nd.padding[0], nd.dilation[0]);
-  const auto cols = window_taps(wo, w, nd.kernel[1], nd.stride[1], nd.padding[1], nd.dilation[1]);
-  // Separable: combine the window's input rows into one row (vectorized over the width), then the
-  // window's columns of that row. NaN propagates (PyTorch does): v + t is NaN when either is.
-#pragma omp parallel num_threads(thread_count(threads)) if (n * c > 1 && threads != 1)
-  {
-    std::vector<float> tmp(static_cast<std::size_t>(w));
-#pragma omp for schedule(static)
-    for (std::int64_t p = 0; p < n * c; ++p) {
-      const float* src = x + p * h * w;
-      float* dst = y + p * ho * wo;
-      for (std::int64_t i = 0; i < ho; ++i) {
-        const Taps& r = rows[static_cast<std::size_t>(i)];
-        std::fill(tmp.begin(), tmp.end(), -std::numeric_limits<float>::infinity());
-        for (std::int64_t ki = r.lo; ki < r.hi; ++ki) {
-          const float* row = src + (r.start + ki * d0) * w;
-          for (std::int64_t u = 0; u < w; ++u) {
-            const float v = row[u], t = tmp[static_cast<std::size_t>(u)];
-            tmp[static_cast<std::size_t>(u)] = (v != v || t != t) ? v + t : std::max(t, v);
-          }
-        }
-        for (std::int64_t j = 0; j < wo; ++j) {
-          const Taps& q = cols[static_cast<std::size_t>(j)];
-          float m = -std::numeric_limits<float>::infinity();
-          for (std::int64_t kj = q.lo; kj < q.hi; ++kj) {
-            const float v = tmp[static_cast<std::size_t>(q.start + kj * d1)];
-            m = (v != v || m != m) ? v + m : std::max(m, v);
-          }
-          dst[i * wo + j] = m;
-        }
-      }
-    }
-  }
-}
-
-void avgpool2d(const Node& nd, const Shape& in, const float* x, float* y, std::int64_t n, int threads) {
-  const std::int64_t c = in[0], h = in[1], w = in[2], ho = nd.shape[1], wo = nd.shape[2];
-  const std::int64_t k0 = nd.kernel[0], k1 = nd.kernel[1], s0 = nd.stride[0], s1 = nd.stride[1];
-  const std::int64_t p0 = nd.padding[0], p1 = nd.padding[1];
-  // Per output row/column: the clipped window [s, e) and the pool size before clipping (layout doc).
-  struct Win {
-    std::int64_t s, e, pool;
-  };
-  auto wins = [](std::int64_t out, std::int64_t size, std::int64_t k, std::int64_t st, std::int64_t pad) {
-    std::vector<Win> v(static_cast<std::size_t>(out));
+  // Window taps k in [lo, hi) with 0 <= o * s - p + k * d < size, computed once per call.
+  auto windows = [](std::int64_t out, std::int64_t size, int k, int s, int p, int d) {
+    std::vector<Window> v(static_cast<std::size_t>(out));
     for (std::int64_t o = 0; o < out; ++o) {
-      const std::int64_t a = o * st - pad, b = std::min(a + k, size + pad);
-      v[static_cast<std::size_t>(o)] = {std::max<std::int64_t>(a, 0), std::min(b, size), b - a};
+      const std::int64_t st = o * s - p;
+      std::int64_t lo = 0, hi = k;
+      while (lo < hi && st + lo * d < 0) ++lo;
+      while (hi > lo && st + (hi - 1) * d >= size) --hi;
+      v[static_cast<std::size_t>(o)] = {st + lo * d, hi - lo, d, k};
     }
     return v;
   };
-  const auto rows = wins(ho, h, k0, s0, p0), cols = wins(wo, w, k1, s1, p1);
-  // Separable, as maxpool2d: sum the window's rows into one row, then its columns.
-#pragma omp parallel num_threads(thread_count(threads)) if (n * c > 1 && threads != 1)
-  {
-    std::vector<float> tmp(static_cast<std::size_t>(w));
-#pragma omp for schedule(static)
-    for (std::int64_t p = 0; p < n * c; ++p) {
-      const float* src = x + p * h * w;
-      float* dst = y + p * ho * wo;
-      for (std::int64_t i = 0; i < ho; ++i) {
-        const Win& r = rows[static_cast<std::size_t>(i)];
-        std::fill(tmp.begin(), tmp.end(), 0.0f);
-        for (std::int64_t a = r.s; a < r.e; ++a) {
-          const float* row = src + a * w;
-          for (std::int64_t u = 0; u < w; ++u) tmp[static_cast<std::size_t>(u)] += row[u];
-        }
-        for (std::int64_t j = 0; j < wo; ++j) {
-          const Win& q = cols[static_cast<std::size_t>(j)];
-          float sum = 0.0f;
-          for (std::int64_t b = q.s; b < q.e; ++b) sum += tmp[static_cast<std::size_t>(b)];
-          const std::int64_t div = nd.divisor_override ? *nd.divisor_override
-                                   : nd.count_include_pad ? r.pool * q.pool
-                                                          : (r.e - r.s) * (q.e - q.s);
-          dst[i * wo + j] = sum / static_cast<float>(div);
-        }
-      }
+  pool2d(in, nd, windows(nd.shape[1], in[1], nd.kernel[0], nd.stride[0], nd.padding[0], nd.dilation[0]),
+         windows(nd.shape[2], in[2], nd.kernel[1], nd.stride[1], nd.padding[1], nd.dilation[1]), MaxOp{}, x, y, n,
+         threads);
+}
+
+void avgpool2d(const Node& nd, const Shape& in, const float* x, float* y, std::int64_t n, int threads) {
+  // Per output row/column: the window clipped to the input, and its size clipped only to the
+  // padded input (the pool size of the layout doc).
+  auto windows = [](std::int64_t out, std::int64_t size, std::int64_t k, std::int64_t st, std::int64_t pad) {
+    std::vector<Window> v(static_cast<std::size_t>(out));
+    for (std::int64_t o = 0; o < out; ++o) {
+      const std::int64_t a = o * st - pad, b = std::min(a + k, size + pad);
+      const std::int64_t s = std::max<std::int64_t>(a, 0), e = std::min(b, size);
+      v[static_cast<std::size_t>(o)] = {s, e - s, 1, b - a};
     }
-  }
+    return v;
+  };
+  pool2d(in, nd, windows(nd.shape[1], in[1], nd.kernel[0], nd.stride[0], nd.padding[0]),
+         windows(nd.shape[2], in[2], nd.kernel[1], nd.stride[1], nd.padding[1]), AvgOp{nd}, x, y, n, threads);
 }
 
 void adaptive_avgpool2d(const Node& nd, const Shape& in, const float* x, float* y, std::int64_t n, int threads) {
