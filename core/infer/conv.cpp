@@ -25,6 +25,9 @@ struct ConvGeom {
       : ci(in[0]), h(in[1]), w(in[2]), co(nd.shape[0]), ho(nd.shape[1]), wo(nd.shape[2]), g(nd.groups),
         cig(ci / g), cog(co / g), kh(nd.weight.shape[2]), kw(nd.weight.shape[3]), s0(nd.stride[0]),
         s1(nd.stride[1]), p0(nd.padding[0]), p1(nd.padding[1]), d0(nd.dilation[0]), d1(nd.dilation[1]) {}
+  // Rows and columns of the input (from -p0, -p1) that the windows touch.
+  std::int64_t padded_rows() const { return (ho - 1) * s0 + (kh - 1) * d0 + 1; }
+  std::int64_t padded_cols() const { return (wo - 1) * s1 + (kw - 1) * d1 + 1; }
 };
 
 // ---------------------------------------------------------------- register-blocked direct conv
@@ -137,12 +140,13 @@ void im2col(const float* x, const ConvGeom& gm, float* col, std::int64_t ld) {
   }
 }
 
-// The rows [-p0, rows - p0) and columns [-p1, cols - p1) of every channel of an image, zero
-// outside it.
+// The rows [-p0, rows - p0) and columns [-p1, cols - p1) of `channels` planes of the input,
+// zero outside it.
 __attribute__((optimize("no-tree-loop-distribute-patterns")))  // short rows: see im2col
-void pad_image(const float* x, const ConvGeom& gm, std::int64_t rows, std::int64_t cols, float* out) {
+void pad_image(const float* x, std::int64_t channels, const ConvGeom& gm, std::int64_t rows, std::int64_t cols,
+               float* out) {
   const std::int64_t lo = std::min(gm.p1, cols), hi = std::clamp(gm.w + gm.p1, lo, cols);
-  for (std::int64_t c = 0; c < gm.ci; ++c)
+  for (std::int64_t c = 0; c < channels; ++c)
     for (std::int64_t r = 0; r < rows; ++r) {
       float* dst = out + (c * rows + r) * cols;
       const std::int64_t ih = r - gm.p0;
@@ -176,8 +180,7 @@ void conv2d_blocked(const Node& nd, const Shape& in, const float* w, const float
   // The input as the kernel reads it: either the image itself (no padding) or a zero-bordered
   // copy holding exactly the rows and columns the windows touch, so the kernel never tests bounds.
   const bool padded = gm.p0 > 0 || gm.p1 > 0;
-  const std::int64_t rows = padded ? (gm.ho - 1) * gm.s0 + (gm.kh - 1) * gm.d0 + 1 : gm.h;
-  const std::int64_t cols = padded ? (gm.wo - 1) * gm.s1 + (gm.kw - 1) * gm.d1 + 1 : gm.w;
+  const std::int64_t rows = padded ? gm.padded_rows() : gm.h, cols = padded ? gm.padded_cols() : gm.w;
   std::vector<float> wp(static_cast<std::size_t>(wgroup * gm.g));
   for (std::int64_t gi = 0; gi < gm.g; ++gi) pack_weights(w + gi * gm.cog * k, gm.cog, k, wp.data() + gi * wgroup);
   std::vector<std::int64_t> taps(static_cast<std::size_t>(k)), base(static_cast<std::size_t>(pixels));
@@ -197,7 +200,7 @@ void conv2d_blocked(const Node& nd, const Shape& in, const float* w, const float
     for (std::int64_t b = n * t / tn; b < n * (t + 1) / tn; ++b) {
       const float* img = x + b * gm.ci * gm.h * gm.w;
       if (padded) {
-        pad_image(img, gm, rows, cols, pad.data());
+        pad_image(img, gm.ci, gm, rows, cols, pad.data());
         img = pad.data();
       }
       for (std::int64_t gi = 0; gi < gm.g; ++gi) {
@@ -218,27 +221,52 @@ void conv2d_blocked(const Node& nd, const Shape& in, const float* w, const float
 void conv2d_depthwise(const Node& nd, const Shape& in, const float* w, const float* bias, const float* x, float* y,
                       std::int64_t n, int threads) {
   const ConvGeom gm(nd, in);
-  const std::int64_t h = gm.h, wd = gm.w, ho = gm.ho, wo = gm.wo, kh = gm.kh, kw = gm.kw;
-#pragma omp parallel for collapse(2) schedule(static) num_threads(thread_count(threads))
-  for (std::int64_t b = 0; b < n; ++b) {
-    for (std::int64_t o = 0; o < gm.co; ++o) {
-      const float* plane = x + (b * gm.ci + o / gm.cog) * h * wd;
+  const std::int64_t ho = gm.ho, wo = gm.wo, kh = gm.kh, kw = gm.kw, s1 = gm.s1;
+  const std::int64_t rows = gm.padded_rows(), cols = gm.padded_cols();
+  // Stride 1: outputs computed on the padded plane's grid (oh * cols + ow, the columns past wo
+  // are junk), where every tap reads one contiguous run: 32 outputs at a time stay in registers
+  // across the taps. Otherwise row by row, each tap a strided run along the row.
+  const bool flat = gm.s0 == 1 && s1 == 1;
+  constexpr std::int64_t kChunk = 32;
+  const std::int64_t grid = (ho * cols + kChunk - 1) / kChunk * kChunk;
+  const std::int64_t slack = flat ? kChunk + (kh - 1) * gm.d0 * cols + (kw - 1) * gm.d1 : 0;  // reads past the plane feed junk only
+  std::vector<std::int64_t> taps(static_cast<std::size_t>(kh * kw));
+  for (std::int64_t t = 0; t < kh * kw; ++t) taps[static_cast<std::size_t>(t)] = (t / kw) * gm.d0 * cols + (t % kw) * gm.d1;
+#pragma omp parallel num_threads(thread_count(threads)) if (n * gm.co > 1 && threads != 1)
+  {
+    thread_local std::vector<float> pad, ext;
+    if (pad.size() < static_cast<std::size_t>(rows * cols + slack)) pad.resize(static_cast<std::size_t>(rows * cols + slack));
+    if (flat && ext.size() < static_cast<std::size_t>(grid)) ext.resize(static_cast<std::size_t>(grid));
+#pragma omp for schedule(static)
+    for (std::int64_t p = 0; p < n * gm.co; ++p) {
+      const std::int64_t b = p / gm.co, o = p % gm.co;
+      pad_image(x + (b * gm.ci + o / gm.cog) * gm.h * gm.w, 1, gm, rows, cols, pad.data());
       const float* k = w + o * kh * kw;
-      float* out = y + (b * gm.co + o) * ho * wo;
+      float* out = y + p * ho * wo;
       const float b0 = bias ? bias[o] : 0.0f;
-      for (std::int64_t oh = 0; oh < ho; ++oh) {
-        for (std::int64_t ow = 0; ow < wo; ++ow) {
-          float acc = 0.0f;
-          for (std::int64_t ki = 0; ki < kh; ++ki) {
-            const std::int64_t ih = oh * gm.s0 - gm.p0 + ki * gm.d0;
-            if (ih < 0 || ih >= h) continue;
-            for (std::int64_t kj = 0; kj < kw; ++kj) {
-              const std::int64_t iw = ow * gm.s1 - gm.p1 + kj * gm.d1;
-              if (iw >= 0 && iw < wd) acc += plane[ih * wd + iw] * k[ki * kw + kj];
-            }
+      if (flat) {
+        for (std::int64_t q = 0; q < grid; q += kChunk) {
+          float acc[kChunk] = {};
+          for (std::int64_t t = 0; t < kh * kw; ++t) {
+            const float* src = pad.data() + q + taps[static_cast<std::size_t>(t)];
+            const float wt = k[t];
+            for (std::int64_t j = 0; j < kChunk; ++j) acc[j] += wt * src[j];
           }
-          out[oh * wo + ow] = acc + b0;
+          std::memcpy(ext.data() + q, acc, sizeof acc);
         }
+        for (std::int64_t oh = 0; oh < ho; ++oh)
+          for (std::int64_t ow = 0; ow < wo; ++ow) out[oh * wo + ow] = ext[static_cast<std::size_t>(oh * cols + ow)] + b0;
+        continue;
+      }
+      for (std::int64_t oh = 0; oh < ho; ++oh) {
+        float* dst = out + oh * wo;
+        for (std::int64_t ow = 0; ow < wo; ++ow) dst[ow] = 0.0f;
+        for (std::int64_t t = 0; t < kh * kw; ++t) {
+          const float* src = pad.data() + oh * gm.s0 * cols + taps[static_cast<std::size_t>(t)];
+          const float wt = k[t];
+          for (std::int64_t ow = 0; ow < wo; ++ow) dst[ow] += wt * src[ow * s1];
+        }
+        for (std::int64_t ow = 0; ow < wo; ++ow) dst[ow] += b0;
       }
     }
   }

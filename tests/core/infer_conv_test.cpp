@@ -103,13 +103,17 @@ void expect_paths_agree(const ConvCase& c, unsigned seed) {
 }
 
 TEST(InferConv, PathsAgreeOnTheZooShapes) {
-  // resnet_small's convs (stem, 3x3 at 14x14 and 7x7, stride-2 3x3 and 1x1 shortcut), a
-  // MobileNet depthwise conv and a pointwise one.
+  // resnet_small's convs (stem, 3x3 at 14x14 and 7x7, stride-2 3x3 and 1x1 shortcut), MobileNet
+  // depthwise and pointwise convs, more depthwise shapes.
   const ConvCase cases[] = {
       {3, 1, 28, 28, 24, 3, 3, 2, 2, 1, 1, 1, 1, 1, false},  {2, 24, 14, 14, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, false},
       {2, 24, 14, 14, 48, 3, 3, 2, 2, 1, 1, 1, 1, 1, false}, {2, 24, 14, 14, 48, 1, 1, 2, 2, 0, 0, 1, 1, 1, false},
       {2, 48, 7, 7, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, true},    {2, 32, 7, 7, 32, 3, 3, 1, 1, 1, 1, 1, 1, 32, true},
       {2, 32, 7, 7, 16, 1, 1, 1, 1, 0, 0, 1, 1, 1, true},
+      // depthwise, stride 1 (the padded-grid path): 14x14, dilated, 5x5 unpadded, multiplier 2
+      {2, 16, 14, 14, 16, 3, 3, 1, 1, 1, 1, 1, 1, 16, false}, {1, 8, 9, 11, 8, 3, 3, 1, 1, 2, 2, 2, 2, 8, true},
+      {1, 6, 12, 12, 6, 5, 5, 1, 1, 0, 0, 1, 1, 6, true},     {2, 5, 10, 7, 10, 3, 2, 1, 1, 1, 0, 1, 1, 5, false},
+      {2, 72, 14, 14, 72, 3, 3, 2, 2, 1, 1, 1, 1, 72, false},
   };
   unsigned seed = 1;
   for (const ConvCase& c : cases) expect_paths_agree(c, seed++);
