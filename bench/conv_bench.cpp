@@ -1,6 +1,7 @@
 // conv2d paths side by side on one thread (as each thread of the batch-parallel engine runs
 // them): the register-blocked direct kernel (BM_ConvBlocked, the default) against im2col + Eigen
-// GEMM (BM_ConvGemm) on resnet_small's convs, a VGG-style 3x3 and a torchvision-sized 3x3.
+// GEMM (BM_ConvGemm) on resnet_small's convs, a VGG-style 3x3, mobilenet_small's pointwise convs
+// and torchvision-sized 3x3s.
 // Arguments: batch, in channels, size (square), out channels, kernel, stride.
 // Items per second are images.
 #include <benchmark/benchmark.h>
@@ -62,6 +63,8 @@ void shapes(benchmark::internal::Benchmark* b) {
   b->Args({32, 48, 7, 64, 3, 1});    // layer3 conv1
   b->Args({32, 64, 7, 64, 3, 1});    // layer3 conv2
   b->Args({32, 16, 14, 32, 3, 1});   // vgg_small
+  b->Args({32, 24, 14, 72, 1, 1});   // mobilenet_small expand (pointwise)
+  b->Args({32, 96, 7, 32, 1, 1});    // mobilenet_small project (pointwise)
   b->Args({2, 64, 56, 64, 3, 1});    // torchvision-sized
   b->Args({2, 256, 14, 256, 3, 1});  // deep, wide
 }
