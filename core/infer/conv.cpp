@@ -1,7 +1,8 @@
 // conv2d paths. The default for grouped-or-dense convs with a spatial kernel (or a stride) is a
 // register-blocked direct convolution: no im2col matrix and no GEMM packing, which on the small
 // feature maps of the zoo (7x7, 14x14) cost as much as the multiply-adds. 1x1 stride-1 convs
-// multiply the input planes directly with Eigen; depthwise convs use a plain direct loop.
+// multiply the input planes directly with Eigen; depthwise convs run per plane on a zero-bordered
+// copy (see conv2d_depthwise).
 // Accumulation is float32 everywhere (each output sums its taps in (channel, row, column) order).
 #include <omp.h>
 

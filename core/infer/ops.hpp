@@ -26,7 +26,8 @@ void conv2d_blocked(const Node& node, const Shape& in, const float* w, const flo
 /// im2col); used for pointwise convs and as the reference of the other paths in tests.
 void conv2d_gemm(const Node& node, const Shape& in, const float* w, const float* bias, const float* x, float* y,
                  std::int64_t n, int threads);
-/// conv2d path for one input channel per group (depthwise): a plain direct loop.
+/// conv2d path for one input channel per group (depthwise): direct, per plane on a zero-bordered
+/// copy of its input (stride 1: all taps as contiguous runs over the padded grid).
 void conv2d_depthwise(const Node& node, const Shape& in, const float* w, const float* bias, const float* x, float* y,
                       std::int64_t n, int threads);
 /// linear: y[n, O] = x[n, F] * w[O, F]^T + bias.
