@@ -4,6 +4,8 @@
 // once (BM_SweepOnePass). The bar: ratio of their times <= 3 at the same thread count.
 #include <benchmark/benchmark.h>
 #include <random>
+#include <algorithm>
+#include <span>
 #include <vector>
 
 #include "core/quant/quantize.hpp"
@@ -123,3 +125,24 @@ void BM_SweepScoring(benchmark::State& state) {
 }
 }  // namespace
 BENCHMARK(BM_SweepScoring)->Arg(1)->Arg(2)->ArgName("threads")->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
+
+namespace {
+/// One format by the direct path, quantize then measure (DirectScorer: the project's
+/// quantize-then-measure reference, pinned metrics only, chunks of 2^16 values): the unit a naive
+/// sweep repeats once per format. Single-threaded, like the direct path in a sweep (which
+/// parallelises over formats).
+void BM_SweepDirectPass(benchmark::State& state) {
+  const auto& in = tensor();
+  ffp8::QuantOptions o;
+  constexpr std::size_t kChunk = std::size_t{1} << 16;
+  for (auto _ : state) {
+    ffp8::explore::DirectScorer d(ffp8::Format::parse("e4m3fn"), o, {}, 0.0);
+    for (std::size_t at = 0; at < in.size(); at += kChunk)
+      d.add(std::span<const float>(in).subspan(at, std::min(kChunk, in.size() - at)), at);
+    const auto s = d.finish();
+    benchmark::DoNotOptimize(s.sse);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * in.size()));
+}
+}  // namespace
+BENCHMARK(BM_SweepDirectPass)->Arg(1)->ArgName("threads")->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
