@@ -129,6 +129,22 @@ TEST(InferErrors, ConfigKeysAreCheckedWithTheirPath) {
                             {"/calib", "int8"});
   expect_error<ConfigError>([&] { parse_eval_config(with([](json& j) { j["formats"]["weight"] = "fit:auto:e9"; }), ".", "c.json"); },
                             {"/formats/weight", "fit:auto:e9"});
+  // The same checks hold when only a later candidate uses int8.
+  auto candidates = [&](const std::function<void(json&)>& edit) {
+    return with([&](json& j) {
+      j["candidates"] = json::array({{{"name", "fp"}, {"formats", j["formats"]}},
+                                     {{"name", "i8"}, {"formats", {{"weight", "int8"}, {"activation", "int8"}}}}});
+      j.erase("formats");
+      edit(j);
+    });
+  };
+  EXPECT_EQ(parse_eval_config(candidates([](json&) {}), ".", "c.json").candidates.size(), 2u);
+  expect_error<ConfigError>([&] { parse_eval_config(candidates([](json& j) { j["rounding"] = "rtz"; }), ".", "c.json"); },
+                            {"/rounding", "rtz", "int8"});
+  expect_error<ConfigError>([&] { parse_eval_config(candidates([](json& j) { j["calib"] = 0; }), ".", "c.json"); },
+                            {"/calib", "int8"});
+  expect_error<ConfigError>([&] { parse_eval_config(candidates([](json& j) { j["candidates"][1]["formats"]["weight"] = "int9"; }), ".", "c.json"); },
+                            {"/candidates/1/formats/weight", "int9"});
 }
 
 // evaluate() on an exported model with a data file whose images have another shape.
