@@ -14,8 +14,8 @@ namespace ffp8::explore::dist {
 
 namespace {
 
-constexpr std::uint32_t kResultTag = 0x31525546;  // "FUR1"
-constexpr std::uint32_t kGroupTag = 0x31475546;   // "FUG1"
+constexpr std::uint32_t kResultTag = 0x32525546;  // "FUR2" (2: fixed-point reciprocal sums)
+constexpr std::uint32_t kGroupTag = 0x32475546;   // "FUG2"
 
 class Writer {
  public:
@@ -105,7 +105,8 @@ void put_group(Writer& w, const Group& g, const std::map<const TensorSource*, st
     w.put(b.s1);
     w.put<std::uint64_t>(static_cast<std::uint64_t>(b.s2));
     w.put<std::uint64_t>(static_cast<std::uint64_t>(b.s2 >> 64));
-    w.put(b.r);
+    w.put<std::uint64_t>(static_cast<std::uint64_t>(b.r));
+    w.put<std::uint64_t>(static_cast<std::uint64_t>(b.r >> 64));
   }
 }
 
@@ -146,7 +147,9 @@ Group get_group(Reader& in, const std::vector<std::unique_ptr<TensorSource>>& so
     const auto lo = in.get<std::uint64_t>();
     const auto hi = in.get<std::uint64_t>();
     b.s2 = (static_cast<u128>(hi) << 64) | lo;
-    b.r = in.get<double>();
+    const auto rlo = in.get<std::uint64_t>();
+    const auto rhi = in.get<std::uint64_t>();
+    b.r = (static_cast<u128>(rhi) << 64) | rlo;
   }
   stats->merge(buckets);  // into empty statistics: the same buckets and count
   g.stats = std::move(stats);

@@ -506,8 +506,9 @@ std::optional<ErrorSums> score_stats(const PreparedStats& p, const Format& f, co
     const double x2 = n1 * c * c + 2.0 * c * u * static_cast<double>(b.s1) + u * u * static_cast<double>(b.s2);
     const double sumx = n1 * c + u * static_cast<double>(b.s1);
     const double xlo = c + b.lmin * u, xhi = c + b.lmax * u;
-    // H = sum 1/x over the interior, kept centred (see bucket_stats.cpp).
-    const double h_c = c == 0 ? b.r : 0.0;
+    // H = sum 1/x over the interior, kept centred as r = sum (1/c - 1/x) (see bucket_stats.cpp).
+    const double r = needs.relative ? b.reciprocal_sum() : 0.0;
+    const double h_c = c == 0 ? r : 0.0;
     s.sum_x2 += x2;
     if (needs.relative) s.rel_count += n1;
     double q = clipped ? 0.0 : (wide ? q1d[i] : static_cast<double>(q1[i]));
@@ -523,7 +524,7 @@ std::optional<ErrorSums> score_stats(const PreparedStats& p, const Format& f, co
       const double down = (n1 * hi - sumx) / (hi - lo);  // expected count rounded to lo
       if (lo == 0) s.underflow += down;
       if (needs.relative) {
-        const double h = c == 0 ? h_c : n1 / c - b.r;
+        const double h = c == 0 ? h_c : n1 / c - r;
         s.rel_sum += 2.0 / (hi - lo) * (-sumx + n1 * (lo + hi) - lo * hi * h);  // approximate
       }
       if (needs.kl) {
@@ -541,7 +542,7 @@ std::optional<ErrorSums> score_stats(const PreparedStats& p, const Format& f, co
     s.sum_q2 += n1 * q * q;
     if (needs.relative) {
       // sum |q - x| / x = |q H - n1|; with H = n1/c - r this is |n1 D / c - q r| (no cancellation).
-      s.rel_sum += c == 0 ? std::fabs(q * h_c - n1) : std::fabs(n1 * d / c - q * b.r);
+      s.rel_sum += c == 0 ? std::fabs(q * h_c - n1) : std::fabs(n1 * d / c - q * r);
     }
     if (needs.kl) {
       hp[static_cast<std::size_t>(kl_bin(mid, range))] += n1;

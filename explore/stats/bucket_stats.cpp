@@ -22,6 +22,22 @@ double Bucket::ulp() const {
   return std::ldexp(1.0, (e == 0 ? 1 : e) - 150);
 }
 
+int recip_scale(std::uint32_t key) {
+  // With g = floor(log2 c), a term is below 2^15 u / c^2 <= 2^(15 + log2 u - 2g): 2^(119 - e)
+  // for a normal exponent field e; 2^(134 - 2j) for a float32-subnormal bucket with top
+  // mantissa bits m (c = m 2^-134, j = floor(log2 m)); 1/|x| = 2^149 / L <= 2^149 when c == 0.
+  // Scaling to at most 2^62 leaves n < 2^64 terms below 2^126 in the 128-bit sum.
+  const int e = static_cast<int>((key >> 8) & 0xffu);
+  const std::uint32_t m = key & 0xffu;
+  if (e != 0) return e - 57;
+  if (m == 0) return -87;
+  return 2 * std::bit_width(m) - 74;  // 2 * floor(log2 m) - 72
+}
+
+int Bucket::recip_scale() const { return explore::recip_scale(key); }
+
+double Bucket::reciprocal_sum() const { return std::ldexp(static_cast<double>(r), -recip_scale()); }
+
 Bucket& Bucket::operator+=(const Bucket& o) {
   lmin = std::min(lmin, o.lmin);
   lmax = std::max(lmax, o.lmax);
@@ -160,7 +176,7 @@ constexpr std::size_t kSmall = 1 << 16;                        // below: one thr
 
 struct Collector::Table {
   std::vector<Entry> e;
-  std::vector<double> r;              // reciprocal sums, only with reciprocals
+  std::vector<u128> r;                // reciprocal sums, only with reciprocals
   std::vector<std::uint32_t> touched; // keys first hit in small adds
   bool scan_all = false;              // a large add happened: flush scans every key
   Table(bool recip) : e(kKeyCount), r(recip ? kKeyCount : 0) {
@@ -179,8 +195,22 @@ Collector::~Collector() {
 
 namespace {
 
+/// One reciprocal term of a value with float32 bits `u` (L > 0, finite) in fixed point: the
+/// double (|x| - c) / (c |x|) is correctly rounded (|x| - c and c |x| are exact in double),
+/// a pure function of the value, then truncated at the key's scale; so sums of these integers
+/// are exact and the same in any order. Centred at 1/c so that qm*H - n does not cancel (see
+/// score_stats.cpp); the lowest float32-subnormal bucket (c == 0) keeps 1/|x|.
+inline std::uint64_t reciprocal_term(std::uint32_t u) {
+  const std::uint32_t mag = u & 0x7fffffffu;
+  const double a = static_cast<double>(std::bit_cast<float>(mag));
+  const double c = static_cast<double>(std::bit_cast<float>(mag & ~((1u << kLowBits) - 1u)));
+  const double t = c == 0.0 ? 1.0 / a : (a - c) / (c * a);
+  const int k = recip_scale(u >> kLowBits);
+  return static_cast<std::uint64_t>(t * std::bit_cast<double>(static_cast<std::uint64_t>(1023 + k) << 52));
+}
+
 template <bool Recip, bool Track>
-void accumulate_scalar(const float* v, std::size_t len, Entry* e, double* r, std::vector<std::uint32_t>* touched) {
+void accumulate_scalar(const float* v, std::size_t len, Entry* e, u128* r, std::vector<std::uint32_t>* touched) {
   for (std::size_t i = 0; i < len; ++i) {
     const std::uint32_t u = std::bit_cast<std::uint32_t>(v[i]);
     const std::uint32_t k = u >> kLowBits;
@@ -196,13 +226,7 @@ void accumulate_scalar(const float* v, std::size_t len, Entry* e, double* r, std
     if (low != 0 && 0xffffu - low > x.lmin_c) [[unlikely]] x.lmin_c = static_cast<std::uint16_t>(0xffffu - low);
     if constexpr (Recip) {
       const std::uint32_t ef = (u >> 23) & 0xffu;
-      if (low != 0 && ef != 255) {
-        const double a = std::fabs(static_cast<double>(v[i]));
-        const double c = static_cast<double>(std::bit_cast<float>((u & 0x7fffffffu) & ~((1u << kLowBits) - 1u)));
-        // Centred at 1/c so that qm*H - n does not cancel (see score_stats.cpp); c == 0
-        // (the lowest float32-subnormal bucket) keeps the plain sum of 1/|x|.
-        r[k] += c == 0.0 ? 1.0 / a : (a - c) / (c * a);
-      }
+      if (low != 0 && ef != 255) r[k] += reciprocal_term(u);
     }
   }
 }
@@ -259,7 +283,7 @@ void accumulate_avx512(const float* v, std::size_t len, Entry* e, std::vector<st
 #endif
 
 template <bool Recip, bool Track>
-void accumulate(const float* v, std::size_t len, Entry* e, double* r, std::vector<std::uint32_t>* touched) {
+void accumulate(const float* v, std::size_t len, Entry* e, u128* r, std::vector<std::uint32_t>* touched) {
 #ifdef FFP8_STATS_AVX512
   if constexpr (!Recip) {
     accumulate_avx512<Track>(v, len, e, touched);
@@ -333,7 +357,7 @@ void Collector::flush() {
       b.lmax = x.lmax;
       if (!t->r.empty()) {
         b.r = t->r[k];
-        t->r[k] = 0.0;
+        t->r[k] = 0;
       }
       sorted.push_back(b);
       x = kEmpty;

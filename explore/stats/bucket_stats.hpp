@@ -4,6 +4,8 @@
 // exponent, top 8 mantissa bits) and its 15 low mantissa bits L: x = ±(c + L*u) with c the
 // bucket's lower edge and u the float32 ulp there. Sums of L and L^2 are integers, so the
 // centred sums are exact; values with L == 0 sit exactly on the edge (where midpoints are).
+// The reciprocal sums for mean_rel_err are fixed-point integers too (recip_scale()), so every
+// sum is exact and independent of how values were split across threads, chunks or ranks.
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -17,6 +19,10 @@ inline constexpr int kLowBits = 15;
 /// Number of distinct keys (sign, exponent, top 8 mantissa bits).
 inline constexpr std::uint32_t kKeyCount = 1u << 17;
 
+/// Binary scale of the reciprocal sums of bucket `key`: each term (1/c - 1/|x|, or 1/|x| in the
+/// bucket with c == 0) times 2^recip_scale(key) is at most 2^62 and, for L == 1, above 2^45.
+int recip_scale(std::uint32_t key);
+
 /// Statistics of the values in one bucket; all sums are exact integers.
 struct Bucket {
   std::uint32_t key = 0;        ///< sign << 16 | exponent field << 8 | top 8 mantissa bits
@@ -26,7 +32,13 @@ struct Bucket {
   std::uint64_t n0 = 0;         ///< values with L == 0 (exactly the edge c)
   std::uint64_t s1 = 0;         ///< sum of L
   u128 s2 = 0;                  ///< sum of L^2
-  double r = 0.0;               ///< sum of (1/c - 1/|x|) over L > 0 (only with reciprocals)
+  u128 r = 0;                   ///< sum of (1/c - 1/|x|) over L > 0 in units of 2^-recip_scale()
+                                ///< (1/|x| when c == 0); only with reciprocals
+
+  /// Binary scale of `r` (a function of the key alone): one term is below 2^62 units.
+  int recip_scale() const;
+  /// The reciprocal sum `r` as a double (one rounding).
+  double reciprocal_sum() const;
 
   bool negative() const { return (key >> 16) != 0; }
   std::uint32_t exponent_field() const { return (key >> 8) & 0xffu; }

@@ -1,4 +1,6 @@
 // The collector: results independent of chunking and threads; the summary facts it derives.
+#include <bit>
+#include <cmath>
 #include <gtest/gtest.h>
 
 #include "explore/stats/bucket_stats.hpp"
@@ -7,12 +9,13 @@
 using namespace ffp8::explore;
 
 namespace {
-bool same(const BucketStats& a, const BucketStats& b) {
+/// Same buckets and sums; `recip`: the reciprocal sums too.
+bool same(const BucketStats& a, const BucketStats& b, bool recip = false) {
   if (a.count() != b.count() || a.buckets().size() != b.buckets().size()) return false;
   for (std::size_t i = 0; i < a.buckets().size(); ++i) {
     const Bucket &x = a.buckets()[i], &y = b.buckets()[i];
     if (x.key != y.key || x.n != y.n || x.n0 != y.n0 || x.s1 != y.s1 || x.s2 != y.s2 || x.lmin != y.lmin ||
-        x.lmax != y.lmax)
+        x.lmax != y.lmax || (recip && x.r != y.r))
       return false;
   }
   return true;
@@ -31,6 +34,41 @@ TEST(Stats, IndependentOfChunksAndThreads) {
   EXPECT_EQ(one.count(), x.size());
   EXPECT_TRUE(same(one, two));
   EXPECT_TRUE(same(one, chunked));
+  // The reciprocal sums (mean_rel_err) are fixed-point integers: identical bit for bit too.
+  const BucketStats r1 = collect(x, 1, true);
+  Collector rc(2, true);
+  for (std::size_t at = 0; at < x.size(); at += 70001) rc.add(std::span<const float>(x).subspan(at, std::min<std::size_t>(70001, x.size() - at)));
+  const BucketStats r2 = rc.finish();
+  EXPECT_TRUE(same(r1, collect(x, 2, true), true));
+  EXPECT_TRUE(same(r1, r2, true));
+  EXPECT_TRUE(same(one, r1));
+}
+
+TEST(Stats, ReciprocalSumsMatchALongDoubleReference) {
+  // Every kind of bucket: normal (large and small exponents), float32-subnormal ones with each
+  // top-bit position, and the lowest one (c == 0, plain 1/|x|); L from 1 to 2^15 - 1.
+  std::vector<float> x;
+  for (std::uint32_t e : {1u, 2u, 60u, 127u, 200u, 254u})
+    for (std::uint32_t low : {1u, 2u, 777u, 16384u, 32767u})
+      x.push_back(std::bit_cast<float>(e << 23 | 0x5au << 15 | low));
+  for (std::uint32_t m : {0u, 1u, 2u, 3u, 64u, 255u})
+    for (std::uint32_t low : {1u, 5u, 32767u}) {
+      x.push_back(std::bit_cast<float>(m << 15 | low));
+      x.push_back(-std::bit_cast<float>(m << 15 | low));
+    }
+  const BucketStats s = collect(x, 1, true);
+  for (const Bucket& b : s.buckets()) {
+    long double want = 0;
+    for (float v : x) {
+      const std::uint32_t u = std::bit_cast<std::uint32_t>(v);
+      if ((u >> kLowBits) != b.key || (u & 0x7fffu) == 0) continue;
+      const long double a = std::fabs(static_cast<long double>(v)), c = b.edge();
+      want += c == 0 ? 1 / a : 1 / c - 1 / a;
+    }
+    EXPECT_NEAR(b.reciprocal_sum() / static_cast<double>(want), 1.0, 1e-12) << std::hex << b.key;
+    // Each term sits below 2^62 units, so n terms never overflow the 128-bit sum.
+    EXPECT_LT(b.r, static_cast<u128>(b.n) << 62) << std::hex << b.key;
+  }
 }
 
 TEST(Stats, VectorLoopMatchesScalarLoop) {

@@ -284,3 +284,43 @@ TEST(Sweep, WideFormatsTakeTheDirectPathAndAgree) {
       EXPECT_TRUE(close(p.sums.sse, q.sums.sse)) << p.format.name() << " " << to_string(p.rounding);
   }
 }
+
+namespace {
+std::string slurp(const std::filesystem::path& p) {
+  std::stringstream ss;
+  ss << std::ifstream(p).rdbuf();
+  return ss.str();
+}
+}  // namespace
+
+TEST(Sweep, PointsIdenticalForAnyThreadsAndChunks) {
+  // mean_rel_err on the statistics path (reciprocal sums) and every sum of the direct path
+  // (width 12, stochastic rounding): points.csv is the same bytes for any thread count and
+  // chunk size. The tensor is large enough for the collector's multi-threaded split.
+  const auto dir = test::scratch("sweep_threads");
+  std::vector<float> w;
+  while (w.size() < 300000)
+    for (float v : test::hard_tensor(9)) w.push_back(std::fabs(v) < 1e30f ? v : 1.0f);
+  w.resize(300000);
+  test::write_h5(dir / "w.h5", {{"/weights/big", {4, w.size() / 4}, w}});
+  json j = base_config();
+  j["inputs"] = json::parse(R"([{"file": "w.h5", "tensors": ["/weights/*"], "role": "weight"}])");
+  j["space"] = json::parse(R"({"width": [8, 12], "sign": 1, "exp": [3, 4, 5], "bias": {"min": 2, "max": 8},
+                                "rounding": ["rne", "stochastic"], "seed": 3})");
+  j["granularity"] = json::parse(R"(["tensor", "channel", "role"])");
+  j["metrics"].push_back("mean_rel_err");
+  std::string first;
+  for (const auto& [threads, chunk] : std::vector<std::pair<int, int>>{{1, 1 << 20}, {2, 1 << 20}, {2, 70001}, {1, 4096}}) {
+    j["threads"] = threads;
+    j["chunk"] = chunk;
+    const SweepConfig c = parse_config(j, dir);
+    const SweepResult r = run_sweep(c, open_inputs(c));
+    ASSERT_GT(r.by_stats, 0u);
+    ASSERT_GT(r.by_direct, 0u);
+    const auto out = dir / ("out" + std::to_string(threads) + "_" + std::to_string(chunk));
+    write_outputs(out.string(), c, r, current_provenance());
+    const std::string points = slurp(out / "points.csv");
+    if (first.empty()) first = points;
+    EXPECT_EQ(points, first) << threads << " threads, chunk " << chunk;
+  }
+}
