@@ -79,7 +79,7 @@ CliRun shell(const std::string& cmd, const fs::path& dir) {
 }
 
 std::string sweep(const fs::path& dir, const std::string& out, const std::string& extra = "") {
-  // The same thread count everywhere (mean_rel_err's float sums would depend on it; not used here).
+  // A fixed thread count keeps the runs comparable in cost (results do not depend on it).
   return std::string(FFP8_CLI) + " sweep " + (dir / "cfg.json").string() + " --out " + (dir / out).string() +
          " --threads 2 " + extra;
 }
