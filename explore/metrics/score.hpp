@@ -87,10 +87,16 @@ class DirectScorer {
   DirectScorer(const Format& f, const QuantOptions& o, const ScoreNeeds& needs, double kl_range);
   /// Adds the values x[first_index ...] of the group (index keys the stochastic stream).
   void add(std::span<const float> x, std::uint64_t first_index);
+  /// The same for float64 values (the quantizer's exact double path, any format).
+  void add(std::span<const double> x, std::uint64_t first_index);
   /// The sums so far (kl filled from the histograms).
   ErrorSums finish() const;
 
  private:
+  /// Adds the errors of x quantized to q, value by value in order.
+  template <class X, class Q>
+  void measure(std::span<const X> x, std::span<const Q> q);
+
   Quantizer q_;
   ScoreNeeds needs_;
   double kl_range_;

@@ -22,27 +22,18 @@ DirectScorer::DirectScorer(const Format& f, const QuantOptions& o, const ScoreNe
   }
 }
 
-void DirectScorer::add(std::span<const float> x, std::uint64_t first_index) {
-  QuantCounts c;
-  const bool fast = q_.fast_path();
-  if (fast) {
-    qf_.resize(x.size());
-    c = q_.quantize(x, qf_, first_index);
-  } else {
-    xd_.assign(x.begin(), x.end());
-    qd_.resize(x.size());
-    c = q_.quantize(std::span<const double>(xd_), std::span<double>(qd_), first_index);
-  }
-  s_.count += static_cast<double>(c.count - c.nan_inputs);
+template <class X, class Q>
+void DirectScorer::measure(std::span<const X> x, std::span<const Q> q) {
   // Outcome counts are measured here from (x, q) by FORMAT.md's definitions rather than taken
   // from QuantCounts: the batch kernel also counts a large negative clipped by an unsigned
   // format as an overflow, where the scalar path (and rule 2) says only "negative clipped".
+  // Every sum adds value by value in element order, so chunking never changes a result.
   const double maxv = q_.format().max_value();
   const bool unsigned_fmt = q_.format().sign == 0;
   for (std::size_t i = 0; i < x.size(); ++i) {
     const double xi = x[i];
     if (std::isnan(xi)) continue;
-    const double qi = fast ? static_cast<double>(qf_[i]) : qd_[i];
+    const double qi = q[i];
     const double err = qi - xi;
     if (unsigned_fmt && xi < 0) s_.neg_clipped += 1;
     else if (std::fabs(xi) > maxv) s_.overflow += 1;
@@ -67,6 +58,28 @@ void DirectScorer::add(std::span<const float> x, std::uint64_t first_index) {
       hist_q_[static_cast<std::size_t>(kl_bin(std::fabs(qi), kl_range_))] += 1;
     }
   }
+}
+
+void DirectScorer::add(std::span<const float> x, std::uint64_t first_index) {
+  QuantCounts c;
+  if (q_.fast_path()) {
+    qf_.resize(x.size());
+    c = q_.quantize(x, qf_, first_index);
+    measure(x, std::span<const float>(qf_));
+  } else {
+    xd_.assign(x.begin(), x.end());
+    qd_.resize(x.size());
+    c = q_.quantize(std::span<const double>(xd_), std::span<double>(qd_), first_index);
+    measure(x, std::span<const double>(qd_));
+  }
+  s_.count += static_cast<double>(c.count - c.nan_inputs);
+}
+
+void DirectScorer::add(std::span<const double> x, std::uint64_t first_index) {
+  qd_.resize(x.size());
+  const QuantCounts c = q_.quantize(x, std::span<double>(qd_), first_index);
+  s_.count += static_cast<double>(c.count - c.nan_inputs);
+  measure(x, std::span<const double>(qd_));
 }
 
 ErrorSums DirectScorer::finish() const {

@@ -43,7 +43,7 @@ class BestByMetric : public Strategy {
     std::vector<std::pair<Format, Rounding>> out;
     SkipCounts ignored;
     for (const Layout& l : layouts_)
-      for (const BiasChoice& b : biases_for(l, config_.space.bias, *g.stats))
+      for (const BiasChoice& b : biases_for(l, config_.space.bias, *g.stats, g.extent()))
         if (auto f = make_format(l, b.bias, config_.space, ignored))
           for (Rounding r : config_.space.rounding) out.emplace_back(*f, r);
     return out;

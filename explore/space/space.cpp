@@ -53,7 +53,8 @@ int fit_bias(const Layout& layout, double a) {
   return ffp8::fit_bias(layout.with_bias(0), a);
 }
 
-std::vector<BiasChoice> biases_for(const Layout& layout, const BiasSpec& spec, const BucketStats& stats) {
+std::vector<BiasChoice> biases_for(const Layout& layout, const BiasSpec& spec, const BucketStats& stats,
+                                   const Extent& extent) {
   std::vector<BiasChoice> out;
   switch (spec.kind) {
     case BiasSpec::Kind::Range:
@@ -64,7 +65,7 @@ std::vector<BiasChoice> biases_for(const Layout& layout, const BiasSpec& spec, c
       break;
     case BiasSpec::Kind::Fit:
       // FORMAT.md: a = max|x|, negatives ignored for unsigned layouts (they clip to 0 anyway).
-      out.push_back({fit_bias(layout, layout.sign == 0 ? stats.max_positive() : stats.max_abs()), "fit", false});
+      out.push_back({fit_bias(layout, layout.sign == 0 ? extent.max_positive : extent.max_abs), "fit", false});
       break;
     case BiasSpec::Kind::Percentile:
       out.push_back({fit_bias(layout, stats.abs_percentile(spec.percentile, layout.sign == 0)),

@@ -45,8 +45,16 @@ struct BiasChoice {
   std::string rule;      ///< "range", "list", "fit", "percentile:P", "argmin:METRIC"
   bool argmin = false;   ///< one of a set from which only the best is kept
 };
-/// The biases the spec asks for, for `layout` on a tensor (group) with statistics `stats`.
-std::vector<BiasChoice> biases_for(const Layout& layout, const BiasSpec& spec, const BucketStats& stats);
+/// The largest magnitudes the fit rule reads: exact for the data (float64 data included, which
+/// the float32 statistics only bound).
+struct Extent {
+  double max_abs = 0;       ///< largest |x|
+  double max_positive = 0;  ///< largest positive x (0 when none)
+};
+/// The biases the spec asks for, for `layout` on a tensor (group) with statistics `stats`
+/// (percentile rule) and largest magnitudes `extent` (fit rule).
+std::vector<BiasChoice> biases_for(const Layout& layout, const BiasSpec& spec, const BucketStats& stats,
+                                   const Extent& extent);
 
 /// The validated format of `layout` with bias `b`, or nullopt (counted) if invalid or excluded.
 std::optional<Format> make_format(const Layout& layout, int b, const SpaceConfig& space, SkipCounts& skipped);

@@ -27,6 +27,14 @@ std::uint64_t TensorSource::channel_size() const {
   return c == 0 ? 0 : size() / c;
 }
 
+void TensorSource::read_double(std::uint64_t offset, std::uint64_t count, std::size_t chunk, const ChunkFn64& fn) const {
+  std::vector<double> wide;
+  read(offset, count, chunk, [&](std::span<const float> v, std::uint64_t first) {
+    wide.assign(v.begin(), v.end());
+    fn(wide, first);
+  });
+}
+
 MemorySource::MemorySource(std::string name, std::string role, std::vector<float> values,
                            std::vector<std::uint64_t> shape)
     : name_(std::move(name)), role_(std::move(role)), values_(std::move(values)), shape_(std::move(shape)) {
@@ -54,20 +62,30 @@ class Hdf5Source : public TensorSource {
   const std::string& role() const override { return role_; }
   const std::vector<std::uint64_t>& shape() const override { return info_.shape; }
   void read(std::uint64_t offset, std::uint64_t count, std::size_t chunk, const ChunkFn& fn) const override {
-    std::vector<float> buf(static_cast<std::size_t>(std::min<std::uint64_t>(chunk, count)));
-    for (std::uint64_t at = offset; at < offset + count; at += chunk) {
-      const auto len = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, offset + count - at));
-      std::span<float> out(buf.data(), len);
-      file_->read(info_.path, at, out);
-      fn(std::span<const float>(out), at);
-    }
+    stream<float>(offset, count, chunk, fn);
+  }
+  bool is_float64() const override { return info_.dtype == h5::DType::Float64; }
+  void read_double(std::uint64_t offset, std::uint64_t count, std::size_t chunk, const ChunkFn64& fn) const override {
+    stream<double>(offset, count, chunk, fn);
   }
   std::string origin() const override { return file_->path() + ":" + info_.path; }
   std::string note() const override {
-    return info_.dtype == h5::DType::Float64 ? "float64 data read as float32 (rounded once to nearest)" : "";
+    return is_float64() ? "float64 data: every point scored by the direct path in float64" : "";
   }
 
  private:
+  /// Reads [offset, offset + count) in chunks as T (HDF5 converts; float64 to float32 rounds).
+  template <class T, class Fn>
+  void stream(std::uint64_t offset, std::uint64_t count, std::size_t chunk, const Fn& fn) const {
+    std::vector<T> buf(static_cast<std::size_t>(std::min<std::uint64_t>(chunk, count)));
+    for (std::uint64_t at = offset; at < offset + count; at += chunk) {
+      const auto len = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, offset + count - at));
+      std::span<T> out(buf.data(), len);
+      file_->read(info_.path, at, out);
+      fn(std::span<const T>(out), at);
+    }
+  }
+
   std::shared_ptr<h5::File> file_;
   h5::DatasetInfo info_;
   std::string name_, role_;

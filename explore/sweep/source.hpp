@@ -1,6 +1,6 @@
 #pragma once
-// Where tensors come from. The sweep sees only TensorSource: a named, shaped float32 tensor it
-// can stream in ranges. HDF5 datasets, in-memory arrays and model inputs (weights, and
+// Where tensors come from. The sweep sees only TensorSource: a named, shaped tensor it can
+// stream in ranges, as float32 or (exactly, for float64 data) as float64. HDF5 datasets, in-memory arrays and model inputs (weights, and
 // activations recorded through the inference engine's tap: model_source.hpp) implement it.
 #include <cstdint>
 #include <functional>
@@ -15,6 +15,8 @@ namespace ffp8::explore {
 
 /// Receives consecutive values of a range and the global index of their first element.
 using ChunkFn = std::function<void(std::span<const float> values, std::uint64_t first_index)>;
+/// The same for float64 values.
+using ChunkFn64 = std::function<void(std::span<const double> values, std::uint64_t first_index)>;
 
 /// One tensor the sweep can read (any number of times, in ranges, with flat memory).
 class TensorSource {
@@ -26,9 +28,14 @@ class TensorSource {
   virtual const std::vector<std::uint64_t>& shape() const = 0;
   /// Streams elements [offset, offset + count) in chunks of at most `chunk` elements.
   virtual void read(std::uint64_t offset, std::uint64_t count, std::size_t chunk, const ChunkFn& fn) const = 0;
+  /// True when the data is float64 (not all float32): the sweep then reads it by read_double()
+  /// and scores it by the direct path in float64.
+  virtual bool is_float64() const { return false; }
+  /// Streams elements as float64, exactly; the default widens read()'s float32 values.
+  virtual void read_double(std::uint64_t offset, std::uint64_t count, std::size_t chunk, const ChunkFn64& fn) const;
   /// Where the data comes from, for messages ("w.h5:/weights/conv1"); defaults to name().
   virtual std::string origin() const { return name(); }
-  /// Notes for summary.json (e.g. "float64 data read as float32").
+  /// Notes for summary.json (e.g. how float64 data is scored).
   virtual std::string note() const { return {}; }
 
   std::uint64_t size() const;

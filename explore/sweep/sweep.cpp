@@ -48,6 +48,41 @@ void fill_facts(Group& g) {
   g.max_positive = g.stats->max_positive();
 }
 
+/// Exact facts of float64 data, which its float32 statistics only bound; NaN excluded.
+struct Facts64 {
+  double min = 0, max_abs = 0, max_positive = 0;
+  bool any = false;
+  void add(std::span<const double> v) {
+    for (double x : v) {
+      if (std::isnan(x)) continue;
+      min = any ? std::min(min, x) : x;
+      max_abs = std::max(max_abs, std::fabs(x));
+      if (x > 0) max_positive = std::max(max_positive, x);
+      any = true;
+    }
+  }
+  void apply(Group& g) const {
+    g.min = min;
+    g.max_abs = max_abs;
+    g.max_positive = max_positive;
+  }
+};
+
+/// Float32 images of float64 values for the statistics, rounded away from zero: a float32
+/// max(V) is >= |x| exactly when it is >= the image, so the percentile rule (the only use of
+/// these statistics besides the NaN check and bucket count) picks what the float64 values would.
+void float32_images(std::span<const double> v, std::vector<float>& out) {
+  out.resize(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    float f = static_cast<float>(v[i]);
+    if (std::fabs(static_cast<double>(f)) < std::fabs(v[i])) f = std::nextafter(f, std::copysign(INFINITY, f));
+    out[i] = f;
+  }
+}
+
+/// Whether a group may be scored from its statistics (else every point takes the direct path).
+bool stats_allowed(const SweepConfig& c, const Group& g) { return !c.direct_only && !g.has_float64(); }
+
 /// Scores many formats on one group by the direct path, in one read of its pieces.
 std::vector<ErrorSums> run_direct(const Group& g, const std::vector<std::pair<Format, QuantOptions>>& formats,
                                   const SweepConfig& c, int threads) {
@@ -55,12 +90,17 @@ std::vector<ErrorSums> run_direct(const Group& g, const std::vector<std::pair<Fo
   std::vector<DirectScorer> scorers;
   scorers.reserve(formats.size());
   for (const auto& [f, o] : formats) scorers.emplace_back(f, o, needs, g.max_abs);
-  for (const Piece& p : g.pieces) {
-    p.source->read(p.offset, p.count, c.chunk, [&](std::span<const float> v, std::uint64_t first) {
-      const auto n = static_cast<std::int64_t>(scorers.size());
+  auto add = [&](auto v, std::uint64_t first) {
+    const auto n = static_cast<std::int64_t>(scorers.size());
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-      for (std::int64_t i = 0; i < n; ++i) scorers[static_cast<std::size_t>(i)].add(v, first);
-    });
+    for (std::int64_t i = 0; i < n; ++i) scorers[static_cast<std::size_t>(i)].add(v, first);
+  };
+  for (const Piece& p : g.pieces) {
+    // float64 data stays float64: the quantizer's exact path, measured in float64.
+    if (p.source->is_float64())
+      p.source->read_double(p.offset, p.count, c.chunk, [&](std::span<const double> v, std::uint64_t first) { add(v, first); });
+    else
+      p.source->read(p.offset, p.count, c.chunk, [&](std::span<const float> v, std::uint64_t first) { add(v, first); });
   }
   std::vector<ErrorSums> out;
   for (const auto& s : scorers) out.push_back(s.finish());
@@ -81,7 +121,7 @@ class Engine {
       for (Rounding rd : c_.space.rounding) {
         const std::int64_t set = next_set_;
         bool any_argmin = false;
-        for (const BiasChoice& b : biases_for(l, c_.space.bias, *g.stats)) {
+        for (const BiasChoice& b : biases_for(l, c_.space.bias, *g.stats, g.extent())) {
           auto f = make_counted(l, b.bias);
           if (!f) continue;
           out.push_back({*f, rd, b.rule, b.argmin ? set : -1});
@@ -103,7 +143,7 @@ class Engine {
     for (std::int64_t i = 0; i < n; ++i) {
       const auto k = static_cast<std::size_t>(i);
       std::optional<ErrorSums> s;
-      if (!c_.direct_only) s = score_stats(prep, batch[k].format, options_for(c_, batch[k].rounding), needs_);
+      if (stats_allowed(c_, g)) s = score_stats(prep, batch[k].format, options_for(c_, batch[k].rounding), needs_);
       if (s) sums[k] = *s;
       else by_stats[k] = 0;
     }
@@ -198,6 +238,10 @@ void check_nan(const BucketStats& s, const std::string& name) {
 
 }  // namespace
 
+bool Group::has_float64() const {
+  return std::any_of(pieces.begin(), pieces.end(), [](const Piece& p) { return p.source->is_float64(); });
+}
+
 double column_value(const Point& p, const Group& g, std::string_view column) {
   if (auto m = parse_metric(column)) return metric_value(*m, p.sums);
   if (column == "sign") return p.format.sign;
@@ -240,13 +284,21 @@ UnitResult run_tensor_unit(const SweepConfig& c, const SweepPlan& plan,
   const std::uint64_t csize = s->channel_size();
   std::uint64_t filled = 0, ch = 0, done = 0;
   if (has(c.granularity, Granularity::Channel)) chan = std::make_unique<Collector>(threads, recip);
-  s->read(0, s->size(), c.chunk, [&](std::span<const float> v, std::uint64_t) {
+  const bool f64 = s->is_float64();
+  Facts64 whole64, chan64;
+  // `d`: the float64 values of `v` for float64 data (empty otherwise).
+  auto feed = [&](std::span<const float> v, std::span<const double> d) {
     whole.add(v);
+    if (f64) whole64.add(d);
     done += v.size();
     while (chan && !v.empty()) {
       const std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(v.size(), csize - filled));
       chan->add(v.first(take));
       v = v.subspan(take);
+      if (f64) {
+        chan64.add(d.first(take));
+        d = d.subspan(take);
+      }
       filled += take;
       if (filled == csize) {
         Group g;
@@ -257,6 +309,8 @@ UnitResult run_tensor_unit(const SweepConfig& c, const SweepPlan& plan,
         g.pieces = {{s.get(), ch * csize, csize}};
         g.stats = std::make_shared<const BucketStats>(chan->finish());
         fill_facts(g);
+        if (f64) chan64.apply(g);
+        chan64 = {};
         u.groups.push_back(std::move(g));
         engine.score_group(u.groups.size() - 1);
         u.groups.back().stats.reset();  // keeps memory flat over many channels
@@ -265,7 +319,16 @@ UnitResult run_tensor_unit(const SweepConfig& c, const SweepPlan& plan,
       }
     }
     if (progress) progress("statistics", static_cast<double>(done), static_cast<double>(s->size()));
-  });
+  };
+  if (f64) {
+    std::vector<float> images;
+    s->read_double(0, s->size(), c.chunk, [&](std::span<const double> d, std::uint64_t) {
+      float32_images(d, images);
+      feed(images, d);
+    });
+  } else {
+    s->read(0, s->size(), c.chunk, [&](std::span<const float> v, std::uint64_t) { feed(v, {}); });
+  }
   Group g;
   g.tensor = s->name();
   g.role = s->role();
@@ -273,6 +336,7 @@ UnitResult run_tensor_unit(const SweepConfig& c, const SweepPlan& plan,
   g.stats = std::make_shared<const BucketStats>(whole.finish());
   check_nan(*g.stats, s->origin());
   fill_facts(g);
+  if (f64) whole64.apply(g);
   g.emitted = has(c.granularity, Granularity::Tensor);
   u.groups.push_back(std::move(g));
   if (u.groups.back().emitted) engine.score_group(u.groups.size() - 1);
@@ -298,12 +362,18 @@ std::vector<Group> role_groups(const SweepConfig& c, const SweepPlan& plan,
       it = index.emplace(t.role, out.size() - 1).first;
     }
     Group& rg = out[it->second];
+    // Facts merged from the tensors' (exact for float64 data too, unlike the merged statistics).
+    if (t.count > 0) {
+      rg.min = rg.count == 0 ? t.min : std::min(rg.min, t.min);
+      rg.max_abs = std::max(rg.max_abs, t.max_abs);
+      rg.max_positive = std::max(rg.max_positive, t.max_positive);
+      rg.count += t.count;
+    }
     auto merged = std::make_shared<BucketStats>(*rg.stats);
     merged->merge(*t.stats);
     rg.stats = merged;
     rg.pieces.insert(rg.pieces.end(), t.pieces.begin(), t.pieces.end());
   }
-  for (Group& g : out) fill_facts(g);
   return out;
 }
 
@@ -385,7 +455,7 @@ SweepResult assemble(const SweepConfig& c, const SweepPlan& plan,
   const int threads = threads_of(c);
   const ScoreFn score = [&](const Group& g, const Format& f, Rounding rd) {
     const QuantOptions o = options_for(c, rd);
-    if (!c.direct_only) {
+    if (stats_allowed(c, g)) {
       const PreparedStats prep(*g.stats);
       if (auto s = score_stats(prep, f, o, needs_for(c))) return *s;
     }

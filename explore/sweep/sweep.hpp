@@ -32,10 +32,15 @@ struct Group {
   std::int64_t channel = -1;
   std::vector<Piece> pieces;
   std::uint64_t count = 0;
-  double min = 0, max_abs = 0, max_positive = 0;
+  double min = 0, max_abs = 0, max_positive = 0;  ///< exact, float64 data included
   std::shared_ptr<const BucketStats> stats;  ///< released after scoring for channel groups
   bool emitted = true;  ///< its points go to points.csv (tensor and role groups always exist
                         ///< for selection, even when the granularity does not list them)
+
+  Extent extent() const { return {max_abs, max_positive}; }
+  /// True when a piece is float64 data: the statistics (float32 images) then only choose
+  /// biases by percentile, and every point is scored by the direct path in float64.
+  bool has_float64() const;
 };
 
 /// One evaluated (group, format, rounding) point.

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include "core/errors.hpp"
+#include "core/format/fit.hpp"
 #include "explore/report/report.hpp"
 #include "explore/sweep/sweep.hpp"
 #include "hard_tensors.hpp"
@@ -322,5 +323,83 @@ TEST(Sweep, PointsIdenticalForAnyThreadsAndChunks) {
     const std::string points = slurp(out / "points.csv");
     if (first.empty()) first = points;
     EXPECT_EQ(points, first) << threads << " threads, chunk " << chunk;
+  }
+}
+
+TEST(Sweep, Float64TensorsAreScoredInFloat64) {
+  // Values a float32 cannot hold: midpoints of s1e4m3 (bias 7) nudged by 2^-30 either way over
+  // several binades (their float32 images are exact ties, which round to even instead), thirds,
+  // and a maximum 2^-25 above 480 = max(V) of s1e4m3 bias 7 (its float32 image is 480).
+  const auto dir = test::scratch("sweep_f64");
+  std::vector<double> x;
+  for (int e = -3; e <= 3; ++e)
+    for (int j = 0; j < 8; ++j)
+      for (double nudge : {0x1p-30, -0x1p-30}) x.push_back(std::ldexp(1.0 + (2 * j + 1) / 16.0 + nudge, e));
+  for (int k = 1; k < 40; ++k) x.push_back((k % 2 ? -1.0 : 1.0) * k / 3.0);
+  const double top = 480.0 + 0x1p-25;
+  x.push_back(top);
+  {
+    h5::File f = h5::File::create((dir / "w.h5").string());
+    f.create_dataset("/weights/f64", {x.size()}, h5::DType::Float64);
+    f.write("/weights/f64", 0, std::span<const double>(x));
+    f.close();
+  }
+  test::write_h5(dir / "w32.h5", {{"/weights/f32", {3}, {0.5f, -1.25f, 3.0f}}});
+  json j = base_config();
+  j["inputs"] = json::parse(R"([{"file": "w.h5", "tensors": ["/weights/*"], "role": "weight"},
+                                {"file": "w32.h5", "tensors": ["/weights/*"], "role": "weight"}])");
+  j["space"] = json::parse(R"({"width": 8, "sign": 1, "exp": [3, 4], "bias": {"min": 5, "max": 9}})");
+  j["metrics"].push_back("mean_rel_err");
+  const SweepResult r = run(j, dir);
+  ASSERT_EQ(r.tensors[0]["tensor"], "/weights/f64");
+  EXPECT_EQ(r.tensors[0]["note"], "float64 data: every point scored by the direct path in float64");
+  EXPECT_EQ(r.tensors[0]["max_abs"].get<double>(), top);
+  EXPECT_FALSE(r.tensors[1].contains("note"));
+  std::size_t checked = 0, differs_in_float32 = 0;
+  for (const Point& p : r.points) {
+    const Group& g = r.groups[p.group];
+    if (g.tensor == "/weights/f32") {
+      EXPECT_TRUE(p.by_stats);
+      continue;
+    }
+    EXPECT_FALSE(p.by_stats) << g.tensor << " " << p.format.name();  // the f64 tensor and the role
+    if (g.tensor != "/weights/f64") continue;
+    // Quantize-then-measure in float64, and the same on the float32-rounded data.
+    const Quantizer q(p.format);
+    long double sse = 0, sse32 = 0, rel = 0;
+    double overflow = 0, overflow32 = 0;
+    for (double v : x) {
+      const double v32 = static_cast<float>(v);
+      overflow += std::fabs(v) > p.format.max_value();
+      overflow32 += std::fabs(v32) > p.format.max_value();
+      sse += std::pow(static_cast<long double>(q.round(v).value) - v, 2);
+      sse32 += std::pow(static_cast<long double>(q.round(v32).value) - v32, 2);
+      rel += std::fabs(static_cast<long double>(q.round(v).value) - v) / std::fabs(v);
+    }
+    EXPECT_NEAR(p.sums.sse / static_cast<double>(sse), 1.0, 1e-12) << p.format.name();
+    EXPECT_NEAR(p.sums.rel_sum / static_cast<double>(rel), 1.0, 1e-12) << p.format.name();
+    EXPECT_EQ(p.sums.count, static_cast<double>(x.size()));
+    EXPECT_EQ(p.sums.overflow, overflow) << p.format.name();
+    differs_in_float32 += std::fabs(static_cast<double>(sse32 / sse) - 1.0) > 1e-9 || overflow32 != overflow;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 10u);
+  EXPECT_GE(differs_in_float32, 8u);  // the old float32 read fails these points above
+
+  // The fit rule reads the exact maximum: 480 + 2^-25 does not fit s1e4m3 bias 7 (max 480);
+  // so does the percentile rule (its float32 images are rounded away from zero).
+  const Format e4m3 = Format::make(1, 4, 3, 0);
+  EXPECT_EQ(ffp8::fit_bias(e4m3, top), 6);
+  EXPECT_EQ(ffp8::fit_bias(e4m3, static_cast<float>(top)), 7);
+  for (const json& rule : {json("fit"), json::parse(R"({"percentile": 100})")}) {
+    j["space"]["bias"] = rule;
+    const SweepResult fit = run(j, dir);
+    bool seen = false;
+    for (const Point& p : fit.points)
+      if (fit.groups[p.group].tensor == "/weights/f64" && p.format.exp == 4) {
+        EXPECT_EQ(p.format.bias, 6) << rule;
+        seen = true;
+      }
+    EXPECT_TRUE(seen);
   }
 }
