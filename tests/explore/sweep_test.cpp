@@ -281,8 +281,9 @@ TEST(Sweep, WideFormatsTakeTheDirectPathAndAgree) {
     const Point &p = mixed.points[i], &q = slow.points[i];
     EXPECT_EQ(p.by_stats, p.format.man <= 7) << p.format.name();
     // Stochastic points on the statistics path are expectations, the direct path one sample.
-    if (!p.by_stats || p.rounding != Rounding::Stochastic)
+    if (!p.by_stats || p.rounding != Rounding::Stochastic) {
       EXPECT_TRUE(close(p.sums.sse, q.sums.sse)) << p.format.name() << " " << to_string(p.rounding);
+    }
   }
 }
 
