@@ -235,15 +235,14 @@ void accumulate_scalar(const float* v, std::size_t len, Entry* e, u128* r, std::
 // GCC 12 warns inside its own AVX-512 headers (-Wmaybe-uninitialized, GCC bug 105593).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-/// Eight values at a time: their keys and 32-byte increments (L, L^2, 1 + [L == 0] << 32,
-/// lmax and lmin_c candidates) are computed in vector registers, then each entry takes one
-/// masked add (64-bit lanes 0..2) and one masked unsigned max (16-bit lanes 12, 13). Same
-/// results as the scalar loop, bit for bit.
+/// Eight values at a time: their 32-byte increments (L, L^2, 1 + [L == 0] << 32, lmax and
+/// lmin_c candidates) are computed in vector registers, then each entry takes one masked add
+/// (64-bit lanes 0..2) and one masked unsigned max (16-bit lanes 12, 13). Same results as the
+/// scalar loop, bit for bit. The keys come from scalar loads of the input (integer pipes;
+/// extracting them from a vector register was slower), and the max reads the add's result
+/// (lanes 12, 13 are untouched by the add), so the compiler loads the entry once, not twice.
 template <bool Track>
 void accumulate_avx512(const float* v, std::size_t len, Entry* e, std::vector<std::uint32_t>* touched) {
-  alignas(64) std::uint64_t inc[32];
-  alignas(32) std::uint32_t key[8];
-  static constexpr int kSlot[8] = {0, 8, 4, 12, 16, 24, 20, 28};  // row of value j in inc
   const __m512i one = _mm512_set1_epi64(1);
   const __m512i edge = _mm512_set1_epi64(static_cast<std::int64_t>(1 + kN0));
   const __m512i ones16 = _mm512_set1_epi64(0xffff);
@@ -259,22 +258,25 @@ void accumulate_avx512(const float* v, std::size_t len, Entry* e, std::vector<st
     const __m512i d = _mm512_or_si512(l64, _mm512_slli_epi64(_mm512_maskz_sub_epi64(static_cast<__mmask8>(~z), ones16, l64), 16));
     const __m512i ab_lo = _mm512_unpacklo_epi64(l64, b), ab_hi = _mm512_unpackhi_epi64(l64, b);
     const __m512i cd_lo = _mm512_unpacklo_epi64(c, d), cd_hi = _mm512_unpackhi_epi64(c, d);
-    _mm512_store_si512(inc + 0, _mm512_permutex2var_epi64(ab_lo, even, cd_lo));   // values 0, 2
-    _mm512_store_si512(inc + 8, _mm512_permutex2var_epi64(ab_hi, even, cd_hi));   // 1, 3
-    _mm512_store_si512(inc + 16, _mm512_permutex2var_epi64(ab_lo, odd, cd_lo));   // 4, 6
-    _mm512_store_si512(inc + 24, _mm512_permutex2var_epi64(ab_hi, odd, cd_hi));   // 5, 7
-    _mm256_store_si256(reinterpret_cast<__m256i*>(key), _mm256_srli_epi32(u, kLowBits));
+    const __m512i p02 = _mm512_permutex2var_epi64(ab_lo, even, cd_lo);  // values 0, 2
+    const __m512i p13 = _mm512_permutex2var_epi64(ab_hi, even, cd_hi);  // 1, 3
+    const __m512i p46 = _mm512_permutex2var_epi64(ab_lo, odd, cd_lo);   // 4, 6
+    const __m512i p57 = _mm512_permutex2var_epi64(ab_hi, odd, cd_hi);   // 5, 7
+    const __m256i inc[8] = {_mm512_castsi512_si256(p02), _mm512_castsi512_si256(p13),
+                            _mm512_extracti64x4_epi64(p02, 1), _mm512_extracti64x4_epi64(p13, 1),
+                            _mm512_castsi512_si256(p46), _mm512_castsi512_si256(p57),
+                            _mm512_extracti64x4_epi64(p46, 1), _mm512_extracti64x4_epi64(p57, 1)};
+#pragma GCC unroll 8
     for (int j = 0; j < 8; ++j) {
-      Entry& x = e[key[j]];
+      const std::uint32_t key = std::bit_cast<std::uint32_t>(v[i + static_cast<std::size_t>(j)]) >> kLowBits;
+      Entry& x = e[key];
       if constexpr (Track) {
-        if (x.nn0 == 0) touched->push_back(key[j]);
+        if (x.nn0 == 0) touched->push_back(key);
       }
       auto* p = reinterpret_cast<__m256i*>(&x);
-      const __m256i in = _mm256_load_si256(reinterpret_cast<const __m256i*>(inc + kSlot[j]));
       const __m256i old = _mm256_load_si256(p);
-      __m256i s = _mm256_mask_add_epi64(old, 0x7, old, in);
-      s = _mm256_mask_max_epu16(s, 3u << 12, old, in);
-      _mm256_store_si256(p, s);
+      const __m256i s = _mm256_mask_add_epi64(old, 0x7, old, inc[j]);
+      _mm256_store_si256(p, _mm256_mask_max_epu16(s, 3u << 12, s, inc[j]));
     }
   }
   accumulate_scalar<false, Track>(v + i, len - i, e, nullptr, touched);
