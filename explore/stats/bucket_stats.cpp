@@ -235,51 +235,107 @@ void accumulate_scalar(const float* v, std::size_t len, Entry* e, u128* r, std::
 // GCC 12 warns inside its own AVX-512 headers (-Wmaybe-uninitialized, GCC bug 105593).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-/// Eight values at a time: their 32-byte increments (L, L^2, 1 + [L == 0] << 32, lmax and
+/// Eight values `v[0..8)`: their 32-byte increments (L, L^2, 1 + [L == 0] << 32, lmax and
 /// lmin_c candidates) are computed in vector registers, then each entry takes one masked add
 /// (64-bit lanes 0..2) and one masked unsigned max (16-bit lanes 12, 13). Same results as the
 /// scalar loop, bit for bit. The keys come from scalar loads of the input (integer pipes;
 /// extracting them from a vector register was slower), and the max reads the add's result
 /// (lanes 12, 13 are untouched by the add), so the compiler loads the entry once, not twice.
 template <bool Track>
-void accumulate_avx512(const float* v, std::size_t len, Entry* e, std::vector<std::uint32_t>* touched) {
+inline void update8(const float* v, Entry* e, std::vector<std::uint32_t>* touched) {
   const __m512i one = _mm512_set1_epi64(1);
   const __m512i edge = _mm512_set1_epi64(static_cast<std::int64_t>(1 + kN0));
   const __m512i ones16 = _mm512_set1_epi64(0xffff);
   const __m512i even = _mm512_set_epi64(11, 10, 3, 2, 9, 8, 1, 0);
   const __m512i odd = _mm512_set_epi64(15, 14, 7, 6, 13, 12, 5, 4);
-  std::size_t i = 0;
-  for (; i + 8 <= len; i += 8) {
-    const __m256i u = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v + i));
-    const __m512i l64 = _mm512_cvtepu32_epi64(_mm256_and_si256(u, _mm256_set1_epi32((1 << kLowBits) - 1)));
-    const __m512i b = _mm512_mul_epu32(l64, l64);
-    const __mmask8 z = _mm512_cmpeq_epi64_mask(l64, _mm512_setzero_si512());
-    const __m512i c = _mm512_mask_blend_epi64(z, one, edge);
-    const __m512i d = _mm512_or_si512(l64, _mm512_slli_epi64(_mm512_maskz_sub_epi64(static_cast<__mmask8>(~z), ones16, l64), 16));
-    const __m512i ab_lo = _mm512_unpacklo_epi64(l64, b), ab_hi = _mm512_unpackhi_epi64(l64, b);
-    const __m512i cd_lo = _mm512_unpacklo_epi64(c, d), cd_hi = _mm512_unpackhi_epi64(c, d);
-    const __m512i p02 = _mm512_permutex2var_epi64(ab_lo, even, cd_lo);  // values 0, 2
-    const __m512i p13 = _mm512_permutex2var_epi64(ab_hi, even, cd_hi);  // 1, 3
-    const __m512i p46 = _mm512_permutex2var_epi64(ab_lo, odd, cd_lo);   // 4, 6
-    const __m512i p57 = _mm512_permutex2var_epi64(ab_hi, odd, cd_hi);   // 5, 7
-    const __m256i inc[8] = {_mm512_castsi512_si256(p02), _mm512_castsi512_si256(p13),
-                            _mm512_extracti64x4_epi64(p02, 1), _mm512_extracti64x4_epi64(p13, 1),
-                            _mm512_castsi512_si256(p46), _mm512_castsi512_si256(p57),
-                            _mm512_extracti64x4_epi64(p46, 1), _mm512_extracti64x4_epi64(p57, 1)};
+  const __m256i u = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v));
+  const __m512i l64 = _mm512_cvtepu32_epi64(_mm256_and_si256(u, _mm256_set1_epi32((1 << kLowBits) - 1)));
+  const __m512i b = _mm512_mul_epu32(l64, l64);
+  const __mmask8 z = _mm512_cmpeq_epi64_mask(l64, _mm512_setzero_si512());
+  const __m512i c = _mm512_mask_blend_epi64(z, one, edge);
+  const __m512i d = _mm512_or_si512(l64, _mm512_slli_epi64(_mm512_maskz_sub_epi64(static_cast<__mmask8>(~z), ones16, l64), 16));
+  const __m512i ab_lo = _mm512_unpacklo_epi64(l64, b), ab_hi = _mm512_unpackhi_epi64(l64, b);
+  const __m512i cd_lo = _mm512_unpacklo_epi64(c, d), cd_hi = _mm512_unpackhi_epi64(c, d);
+  const __m512i p02 = _mm512_permutex2var_epi64(ab_lo, even, cd_lo);  // values 0, 2
+  const __m512i p13 = _mm512_permutex2var_epi64(ab_hi, even, cd_hi);  // 1, 3
+  const __m512i p46 = _mm512_permutex2var_epi64(ab_lo, odd, cd_lo);   // 4, 6
+  const __m512i p57 = _mm512_permutex2var_epi64(ab_hi, odd, cd_hi);   // 5, 7
+  const __m256i inc[8] = {_mm512_castsi512_si256(p02), _mm512_castsi512_si256(p13),
+                          _mm512_extracti64x4_epi64(p02, 1), _mm512_extracti64x4_epi64(p13, 1),
+                          _mm512_castsi512_si256(p46), _mm512_castsi512_si256(p57),
+                          _mm512_extracti64x4_epi64(p46, 1), _mm512_extracti64x4_epi64(p57, 1)};
 #pragma GCC unroll 8
-    for (int j = 0; j < 8; ++j) {
-      const std::uint32_t key = std::bit_cast<std::uint32_t>(v[i + static_cast<std::size_t>(j)]) >> kLowBits;
-      Entry& x = e[key];
-      if constexpr (Track) {
-        if (x.nn0 == 0) touched->push_back(key);
-      }
-      auto* p = reinterpret_cast<__m256i*>(&x);
-      const __m256i old = _mm256_load_si256(p);
-      const __m256i s = _mm256_mask_add_epi64(old, 0x7, old, inc[j]);
-      _mm256_store_si256(p, _mm256_mask_max_epu16(s, 3u << 12, s, inc[j]));
+  for (int j = 0; j < 8; ++j) {
+    const std::uint32_t key = std::bit_cast<std::uint32_t>(v[j]) >> kLowBits;
+    Entry& x = e[key];
+    if constexpr (Track) {
+      if (x.nn0 == 0) touched->push_back(key);
+    }
+    auto* p = reinterpret_cast<__m256i*>(&x);
+    const __m256i old = _mm256_load_si256(p);
+    const __m256i s = _mm256_mask_add_epi64(old, 0x7, old, inc[j]);
+    _mm256_store_si256(p, _mm256_mask_max_epu16(s, 3u << 12, s, inc[j]));
+  }
+}
+
+// Exact zeros all hit one entry, so their updates form one store-to-load chain (a mostly-zero
+// tensor took 3x the time of normal data). Blocks whose first 64 values hold at least 8 zeros
+// are compacted first: zeros are counted by mask popcount, the other values go through update8.
+constexpr std::size_t kZeroBlock = 2048;
+constexpr int kZeroSample = 64, kZeroSampleMin = 8;
+
+inline bool zero_heavy(const float* v) {
+  int zeros = 0;
+  for (int k = 0; k < kZeroSample; k += 16) {
+    const __m512i u = _mm512_loadu_si512(v + k);
+    zeros += std::popcount(static_cast<unsigned>(_mm512_testn_epi32_mask(u, _mm512_set1_epi32(0x7fffffff))));
+  }
+  return zeros >= kZeroSampleMin;
+}
+
+/// Copies the values of `v[0..kZeroBlock)` other than +0 and -0 to `out` in order, adds the
+/// zeros to `zeros[sign]`; returns the number of values copied.
+inline std::size_t compact_nonzero(const float* v, float* out, std::uint64_t* zeros) {
+  std::size_t m = 0;
+  for (std::size_t k = 0; k < kZeroBlock; k += 8) {
+    const __m256i u = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v + k));
+    const __mmask8 pos = _mm256_cmpeq_epi32_mask(u, _mm256_setzero_si256());
+    const __mmask8 neg = _mm256_cmpeq_epi32_mask(u, _mm256_set1_epi32(static_cast<int>(0x80000000u)));
+    zeros[0] += static_cast<unsigned>(std::popcount(static_cast<unsigned>(pos)));
+    zeros[1] += static_cast<unsigned>(std::popcount(static_cast<unsigned>(neg)));
+    const __mmask8 keep = static_cast<__mmask8>(~(pos | neg));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + m), _mm256_maskz_compress_epi32(keep, u));
+    m += static_cast<unsigned>(std::popcount(static_cast<unsigned>(keep)));
+  }
+  return m;
+}
+
+template <bool Track>
+void accumulate_avx512(const float* v, std::size_t len, Entry* e, std::vector<std::uint32_t>* touched) {
+  alignas(64) float kept[kZeroBlock + 8];
+  std::uint64_t zeros[2] = {0, 0};  // +0 (key 0) and -0 (key 1 << 16)
+  std::size_t i = 0;
+  for (; i + kZeroBlock <= len; i += kZeroBlock) {
+    if (zero_heavy(v + i)) {
+      const std::size_t m = compact_nonzero(v + i, kept, zeros);
+      std::size_t k = 0;
+      for (; k + 8 <= m; k += 8) update8<Track>(kept + k, e, touched);
+      accumulate_scalar<false, Track>(kept + k, m - k, e, nullptr, touched);
+    } else {
+      for (std::size_t k = 0; k < kZeroBlock; k += 8) update8<Track>(v + i + k, e, touched);
     }
   }
+  for (; i + 8 <= len; i += 8) update8<Track>(v + i, e, touched);
   accumulate_scalar<false, Track>(v + i, len - i, e, nullptr, touched);
+  // A zero adds 1 + kN0 to nn0 and nothing else (L = 0 leaves S1, S2 and both extremes alone).
+  for (std::uint32_t sign = 0; sign < 2; ++sign) {
+    if (zeros[sign] == 0) continue;
+    const std::uint32_t key = sign << 16;
+    if constexpr (Track) {
+      if (e[key].nn0 == 0) touched->push_back(key);
+    }
+    e[key].nn0 += zeros[sign] * (1 + kN0);
+  }
 }
 #pragma GCC diagnostic pop
 #endif

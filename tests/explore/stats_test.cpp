@@ -84,6 +84,27 @@ TEST(Stats, VectorLoopMatchesScalarLoop) {
   }
 }
 
+TEST(Stats, ZeroHeavyBlocksMatchScalarLoop) {
+  // ReLU-like data: the AVX-512 loop counts exact zeros (+0 and -0, one bucket each) apart in
+  // blocks that hold many of them and runs blocks with few or none as usual. Alternating
+  // zero-heavy and zero-free stretches, values with L > 0 in the zeros' buckets, small adds
+  // (touched-key tracking) and large ones must all agree with the scalar loop.
+  std::vector<float> x = ffp8::test::hard_tensor(5);
+  for (std::size_t i = 0; i < x.size(); ++i)
+    if ((i / 3000) % 2 == 0 && (x[i] < 0.0f || i % 5 == 0)) x[i] = i % 7 ? 0.0f : -0.0f;
+  x[10] = std::bit_cast<float>(1u);           // smallest subnormal: bucket of +0, L = 1
+  x[4100] = std::bit_cast<float>(0x80007fffu);  // bucket of -0, L = 0x7fff
+  std::vector<float> big;
+  while (big.size() < 100000) big.insert(big.end(), x.begin(), x.end());
+  for (const std::vector<float>* t : {&x, &big})
+    for (std::size_t size : {t->size(), t->size() - 5}) {
+      const std::span<const float> v(t->data(), size);
+      const BucketStats scalar = collect(v, 1, true), vector = collect(v, 1, false);
+      EXPECT_EQ(vector.count(), size);
+      EXPECT_TRUE(same(scalar, vector)) << size;
+    }
+}
+
 TEST(Stats, SummaryFacts) {
   const std::vector<float> x = {0.5f, -3.0f, 2.25f, 0.0f, 1e-40f, 7.0f};
   const BucketStats s = collect(x, 1);
