@@ -97,8 +97,9 @@ void expect_paths_agree(const ConvCase& c, unsigned seed) {
     EXPECT_LT(path_error(ops::conv2d_gemm, nd, c, x, ref, threads), 1e-5) << "gemm " << what;
     EXPECT_LT(path_error(ops::conv2d_blocked, nd, c, x, ref, threads), 1e-5) << "blocked " << what;
     EXPECT_LT(path_error(ops::conv2d, nd, c, x, ref, threads), 1e-5) << "conv2d " << what;
-    if (c.ci == c.groups)
+    if (c.ci == c.groups) {
       EXPECT_LT(path_error(ops::conv2d_depthwise, nd, c, x, ref, threads), 1e-5) << "depthwise " << what;
+    }
   }
 }
 
