@@ -283,7 +283,10 @@ UnitResult run_tensor_unit(const SweepConfig& c, const SweepPlan& plan,
   std::unique_ptr<Collector> chan;
   const std::uint64_t csize = s->channel_size();
   std::uint64_t filled = 0, ch = 0, done = 0;
-  if (has(c.granularity, Granularity::Channel)) chan = std::make_unique<Collector>(threads, recip);
+  // Per-channel groups follow axis 0, a weight's output channel. An activation's axis 0 is the
+  // sample, so with `channel` an activation is scored as a whole tensor instead.
+  const bool per_channel = has(c.granularity, Granularity::Channel) && s->role() != "activation";
+  if (per_channel) chan = std::make_unique<Collector>(threads, recip);
   const bool f64 = s->is_float64();
   Facts64 whole64, chan64;
   // `d`: the float64 values of `v` for float64 data (empty otherwise).
@@ -337,7 +340,7 @@ UnitResult run_tensor_unit(const SweepConfig& c, const SweepPlan& plan,
   check_nan(*g.stats, s->origin());
   fill_facts(g);
   if (f64) whole64.apply(g);
-  g.emitted = has(c.granularity, Granularity::Tensor);
+  g.emitted = has(c.granularity, Granularity::Tensor) || (has(c.granularity, Granularity::Channel) && !per_channel);
   u.groups.push_back(std::move(g));
   if (u.groups.back().emitted) engine.score_group(u.groups.size() - 1);
   engine.reduce_argmin_sets();

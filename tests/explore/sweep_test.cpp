@@ -94,22 +94,34 @@ TEST(Sweep, ChannelGroupsAgreeAndCoverTheTensor) {
   const auto dir = make_inputs("sweep_channel");
   json j = base_config();
   j["granularity"] = "channel";
-  j["inputs"].erase(1);
   j["space"] = json::parse(R"({"sign": 1, "exp": [3, 4], "bias": "fit", "rounding": ["rne", "stochastic"], "seed": 3})");
   const SweepResult r = run(j, dir);
   std::uint64_t channel_elems = 0;
   std::size_t channels = 0;
   for (const Group& g : r.groups)
     if (g.granularity == Granularity::Channel) {
+      EXPECT_EQ(g.role, "weight") << g.tensor;  // an activation's axis 0 is the sample, not a channel
       channel_elems += g.count;
       ++channels;
     }
   EXPECT_EQ(channels, 8u + 3u);
   std::uint64_t tensor_elems = 0;
   for (const Group& g : r.groups)
-    if (g.granularity == Granularity::Tensor) tensor_elems += g.count;
+    if (g.granularity == Granularity::Tensor && g.role == "weight") tensor_elems += g.count;
   EXPECT_EQ(channel_elems, tensor_elems);
-  for (const Point& p : r.points) EXPECT_EQ(r.groups[p.group].granularity, Granularity::Channel);
+  // Weights get points per channel only; the activation gets points as a whole tensor.
+  std::size_t activation_points = 0;
+  for (const Point& p : r.points) {
+    const Group& g = r.groups[p.group];
+    if (g.role == "activation") {
+      EXPECT_EQ(g.granularity, Granularity::Tensor);
+      EXPECT_EQ(g.tensor, "/activations/relu");
+      ++activation_points;
+    } else {
+      EXPECT_EQ(g.granularity, Granularity::Channel);
+    }
+  }
+  EXPECT_GT(activation_points, 0u);
   // Fit bias per channel: the bias of each point is the fit of that channel's own maximum.
   for (const Point& p : r.points) {
     const Group& g = r.groups[p.group];
