@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <vector>
 
 #include "core/errors.hpp"
 #include "core/format/fit.hpp"
@@ -197,14 +198,18 @@ QuantPlan resolve_plan(const Model& model, const Assignment& assignment, const s
     } else if (wc.kind == FormatChoice::Kind::Int8) {
       lf.weight_int8 = Int8Quantizer::for_max_abs(lf.weight_max_abs);
     } else if (wc.kind == FormatChoice::Kind::Fit) {
-      RangeStats whole;  // the sign of an auto layout is chosen per tensor, also with per-channel biases
-      whole.add(n.weight.data.data(), n.weight.data.size());
-      const Format layout = wc.layout(whole.min < 0);
+      // One pass gives each group's range; the sign of an auto layout is chosen per tensor (from
+      // the smallest value of all groups), also with per-channel biases.
       const std::int64_t groups = per_channel ? n.weight.shape[0] : 1;
       const std::int64_t len = numel(n.weight.shape) / groups;
+      std::vector<RangeStats> ranges(static_cast<std::size_t>(groups));
+      double min = 0.0;
       for (std::int64_t c = 0; c < groups; ++c) {
-        RangeStats r;
-        r.add(n.weight.data.data() + c * len, static_cast<std::size_t>(len));
+        ranges[c].add(n.weight.data.data() + c * len, static_cast<std::size_t>(len));
+        min = std::min(min, ranges[c].min);
+      }
+      const Format layout = wc.layout(min < 0);
+      for (const RangeStats& r : ranges) {
         const double a = r.fit_a(layout.sign);
         lf.weight.push_back(with_bias(layout, fit_bias(layout, a), n.name, "weight", a));
       }
