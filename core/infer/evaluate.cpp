@@ -50,7 +50,7 @@ bool quantizes_anything(const QuantPlan& plan) {
 
 }  // namespace
 
-EvalResult evaluate(const EvalConfig& cfg, const EvalHooks& hooks) {
+EvalResult evaluate(const EvalConfig& cfg, const EvalHooks& hooks, EvalReference* shared) {
   auto base = std::make_shared<Model>(read_model(cfg.model));
   std::shared_ptr<const Model> model = base;
   if (cfg.fold_bn && !base->bn_folded) model = std::make_shared<Model>(fold_batchnorm(*base));
@@ -70,26 +70,39 @@ EvalResult evaluate(const EvalConfig& cfg, const EvalHooks& hooks) {
   r.num_classes = classes;
   std::vector<float> x;
   // Calibration: the float32 network's conv/linear inputs over the first `calib` images.
-  std::map<std::string, RangeStats> stats;
-  if (needs_calibration(cfg.formats) && cfg.calib > 0) {
+  EvalReference local;
+  EvalReference& ref = shared ? *shared : local;
+  if (needs_calibration(cfg.formats) && cfg.calib > 0 && !ref.calibrated) {
     const auto t0 = Clock::now();
-    const int tap = fp32.add_tap([&](const TapEvent& e) { stats[e.node].add(e.values.data(), e.values.size()); });
-    r.calib_images = std::min(cfg.calib, data.size());
-    for (std::int64_t first = 0; first < r.calib_images; first += cfg.batch) {
-      const std::int64_t n = std::min(cfg.batch, r.calib_images - first);
+    const int tap = fp32.add_tap([&](const TapEvent& e) { ref.stats[e.node].add(e.values.data(), e.values.size()); });
+    ref.calib_images = std::min(cfg.calib, data.size());
+    for (std::int64_t first = 0; first < ref.calib_images; first += cfg.batch) {
+      const std::int64_t n = std::min(cfg.batch, ref.calib_images - first);
       x.resize(static_cast<std::size_t>(n * per));
       data.read(first, n, x);
       fp32.run(x, n, static_cast<std::uint64_t>(first));
     }
     fp32.remove_tap(tap);
-    r.calib_seconds = since(t0);
+    ref.calib_seconds = since(t0);
+    ref.calibrated = true;
   }
-  r.plan = resolve_plan(*model, cfg.formats, r.calib_images > 0 ? &stats : nullptr, cfg.per_channel);
+  if (needs_calibration(cfg.formats) && ref.calibrated) {
+    r.calib_images = ref.calib_images;
+    r.calib_seconds = ref.calib_seconds;
+  }
+  r.plan = resolve_plan(*model, cfg.formats, r.calib_images > 0 ? &ref.stats : nullptr, cfg.per_channel);
   Engine quant(model, r.plan, eo);
   r.all_float32 = !quantizes_anything(r.plan);
   if (hooks.on_engine) hooks.on_engine(quant);
   if (hooks.start) hooks.start(count, classes);
 
+  // The float32 ranks of a shared reference are reused; otherwise the float32 engine runs
+  // beside the quantized one (unless nothing is quantized) and, when shared, records them.
+  const bool reuse = ref.ranked && static_cast<std::int64_t>(ref.top1.size()) == count;
+  if (!reuse) {
+    ref.top1.assign(static_cast<std::size_t>(count), 0);
+    ref.in_top5.assign(static_cast<std::size_t>(count), 0);
+  }
   std::int64_t hit1 = 0, hit5 = 0, hit1f = 0, hit5f = 0, agree = 0;
   const auto t0 = Clock::now();
   for (std::int64_t first = 0; first < count; first += cfg.batch) {
@@ -106,28 +119,42 @@ EvalResult evaluate(const EvalConfig& cfg, const EvalHooks& hooks) {
     r.quantized_cpu_seconds += cpu_now() - c0;
     t = Clock::now();
     c0 = cpu_now();
-    const std::span<const float> lf = r.all_float32 ? lq : fp32.run(x, n, static_cast<std::uint64_t>(first));
-    if (!r.all_float32) {
+    const bool run_fp32 = !reuse && !r.all_float32;
+    const std::span<const float> lf = run_fp32 ? fp32.run(x, n, static_cast<std::uint64_t>(first)) : lq;
+    if (run_fp32) {
       r.fp32_seconds += since(t);
       r.fp32_cpu_seconds += cpu_now() - c0;
     }
     for (std::int64_t i = 0; i < n; ++i) {
       const auto label = labels[static_cast<std::size_t>(i)];
+      const auto at = static_cast<std::size_t>(first + i);
       const Ranked q = rank(lq.data() + i * classes, classes, label);
-      const Ranked f = rank(lf.data() + i * classes, classes, label);
+      if (!reuse) {
+        const Ranked f = rank(lf.data() + i * classes, classes, label);
+        ref.top1[at] = f.top1;
+        ref.in_top5[at] = f.in_top5;
+      }
       hit1 += q.top1 == label;
       hit5 += q.in_top5;
-      hit1f += f.top1 == label;
-      hit5f += f.in_top5;
-      agree += q.top1 == f.top1;
+      hit1f += ref.top1[at] == label;
+      hit5f += ref.in_top5[at];
+      agree += q.top1 == ref.top1[at];
     }
     if (hooks.logits) hooks.logits(first, n, lq);
     if (hooks.progress) hooks.progress(first + n, count);
   }
   r.seconds = since(t0);
-  if (r.all_float32) {
+  if (reuse) {  // the float32 pass that made the shared ranks
+    r.fp32_seconds = ref.fp32_seconds;
+    r.fp32_cpu_seconds = ref.fp32_cpu_seconds;
+  } else if (r.all_float32) {
     r.fp32_seconds = r.quantized_seconds;
     r.fp32_cpu_seconds = r.quantized_cpu_seconds;
+  }
+  if (!reuse) {
+    ref.fp32_seconds = r.fp32_seconds;
+    ref.fp32_cpu_seconds = r.fp32_cpu_seconds;
+    ref.ranked = true;
   }
   const double c = count > 0 ? double(count) : 1.0;
   r.top1 = double(hit1) / c;

@@ -4,6 +4,9 @@
 // float32 engine side by side (one pass), counting top-1, top-5 and top-1 agreement.
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <string>
+#include <vector>
 #include <span>
 
 #include <nlohmann/json.hpp>
@@ -40,9 +43,25 @@ struct EvalResult {
   bool all_float32 = false;                  ///< nothing quantized: one engine ran
 };
 
+/// What an evaluation computes independently of the format assignment: the float32 network's
+/// calibration statistics and its per-image top-1 class and top-5 hit. Evaluations of several
+/// assignments of one config (same model, data, limit, batch, calib, fold_bn) can share one: the
+/// first fills each part when it needs it, the others reuse it instead of running float32 again.
+struct EvalReference {
+  bool calibrated = false;
+  std::map<std::string, RangeStats> stats;  ///< per conv/linear node: its input's range
+  std::int64_t calib_images = 0;
+  double calib_seconds = 0;
+  bool ranked = false;
+  std::vector<std::int32_t> top1;           ///< per image: the float32 network's top-1 class
+  std::vector<std::uint8_t> in_top5;        ///< per image: label among the float32 top 5
+  double fp32_seconds = 0, fp32_cpu_seconds = 0;
+};
+
 /// Runs an evaluation. Throws IoError/ConfigError/DataError/FormatError on bad input (e.g. image
-/// shape of the data file differs from the model input).
-EvalResult evaluate(const EvalConfig& config, const EvalHooks& hooks = {});
+/// shape of the data file differs from the model input). `shared`: an optional float32
+/// reference of the same config, filled or reused (see EvalReference).
+EvalResult evaluate(const EvalConfig& config, const EvalHooks& hooks = {}, EvalReference* shared = nullptr);
 
 /// The result as eval.json fields (top1, top5, count, agreement_fp32, layers, timing, ...).
 nlohmann::json to_json(const EvalResult& r);
