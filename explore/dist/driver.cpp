@@ -93,14 +93,16 @@ DriveOutcome drive(const SweepConfig& c, const SweepPlan& plan, const std::vecto
   JournalHeader header{key, n, 0, 1};
   if (o.shard) header = {key, n, o.shard->index, o.shard->count};
 
-  // Shard journals first (merge), then this run's own journal (resume).
+  // Shard journals first (merge), then this run's own journal (resume); each record with its file.
   std::map<std::size_t, std::string> done;
+  std::map<std::size_t, std::filesystem::path> from;
   for (const auto& p : o.shard_inputs) {
     const JournalContents jc = read_journal(p);
     if (jc.header.key != key || jc.header.units != n)
       throw DataError(fmt::format("shard journal \"{}\" is of another sweep (\"{}\", expected key {} with {} units)",
                                   p.string(), jc.header.line(), key, n));
-    for (const auto& [u, bytes] : jc.records) done.emplace(u, bytes);
+    for (const auto& [u, bytes] : jc.records)
+      if (done.emplace(u, bytes).second) from.emplace(u, p);
   }
   if (!o.shard_inputs.empty())
     for (std::size_t u = 0; u < plan.tensor_units(); ++u)
@@ -111,13 +113,19 @@ DriveOutcome drive(const SweepConfig& c, const SweepPlan& plan, const std::vecto
   DriveOutcome out;
   out.units = n;
   out.dropped_torn_tail = journal.dropped_torn_tail();
-  for (const auto& [u, bytes] : journal.records()) done.emplace(u, bytes);
+  for (const auto& [u, bytes] : journal.records())
+    if (done.emplace(u, bytes).second) from.emplace(u, journal.path());
   out.resumed = done.size();
 
   std::vector<UnitResult> results(n);
   std::vector<char> have(n, 0);
   for (const auto& [u, bytes] : done) {
-    results[u] = decode_result(bytes, sources);
+    try {
+      results[u] = decode_result(bytes, sources);
+    } catch (const DataError& e) {  // a record of an older ffp8 (another codec tag) passes its checksum
+      throw DataError(fmt::format("journal \"{}\" unit {} ({}): {}; delete the journal to start over",
+                                  from.at(u).string(), u, plan.units()[u].name, e.what()));
+    }
     have[u] = 1;
   }
   std::size_t recorded = done.size();
@@ -127,8 +135,12 @@ DriveOutcome drive(const SweepConfig& c, const SweepPlan& plan, const std::vecto
                      [&](const Task& a, const Task& b) { return plan.units()[a.unit].cost > plan.units()[b.unit].cost; });
     executor.run(tasks, [&](std::size_t u, std::string bytes) {
       if (u >= n || have[u]) throw DataError(fmt::format("unit {} reported done twice or out of range", u));
+      try {  // decoded before it is journaled, so the journal never holds a record it cannot read back
+        results[u] = decode_result(bytes, sources);
+      } catch (const DataError& e) {
+        throw DataError(fmt::format("the result of unit {} ({}) cannot be read: {}", u, plan.units()[u].name, e.what()));
+      }
       journal.append(u, bytes);  // durable before it counts
-      results[u] = decode_result(bytes, sources);
       have[u] = 1;
       ++out.computed;
       if (o.on_record) o.on_record(++recorded, total);

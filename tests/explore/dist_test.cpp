@@ -265,3 +265,32 @@ TEST(Dist, JournalKeepsWholeRecordsAndCutsATornTail) {
   EXPECT_THROW(dist::Journal(dir / "j", dist::JournalHeader{"abd", 4, 0, 1}), DataError);
   EXPECT_THROW(dist::Journal(dir / "j", dist::JournalHeader{"abc", 4, 1, 2}), DataError);
 }
+
+TEST(Dist, AnUnreadableJournalRecordNamesTheJournalAndUnit) {
+  // A record of an older ffp8 (another codec tag) passes its checksum but cannot be decoded.
+  const fs::path dir = make_case("dist_foreign_record");
+  const CliRun killed = shell("FFP8_TEST_KILL_AFTER=2 " + sweep(dir, "o"), dir);
+  ASSERT_EQ(killed.code, 128 + SIGKILL) << killed.err;
+  const fs::path path = dir / "o" / "sweep.journal";
+  const dist::JournalContents old = dist::read_journal(path);
+  ASSERT_EQ(old.records.size(), 2u);
+  fs::remove(path);
+  {
+    dist::Journal j(path, old.header);
+    for (auto [u, bytes] : old.records) {
+      if (u == old.records.begin()->first) bytes[3] = '1';  // "FUR2" -> "FUR1"
+      j.append(u, bytes);
+    }
+  }
+  const std::size_t u = old.records.begin()->first;
+  const SweepConfig c = load_config(dir / "cfg.json");
+  const auto sources = open_inputs(c);
+  const SweepPlan plan(c, sources);
+  const CliRun r = shell(sweep(dir, "o"), dir);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find(path.string() + "\" unit " + std::to_string(u) + " (" + plan.units()[u].name + "): "),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("delete the journal"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "o" / "points.csv"));
+}
