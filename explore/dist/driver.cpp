@@ -48,11 +48,29 @@ std::vector<std::size_t> assign_shards(const SweepPlan& plan, std::size_t shards
   return out;
 }
 
-std::string work_key(const SweepConfig& c) {
+std::string work_key(const SweepConfig& c, const std::vector<std::unique_ptr<TensorSource>>& sources) {
   nlohmann::json j = c.effective;
   j.erase("out");
   j.erase("threads");
-  return config_hash(j);
+  nlohmann::json key = {{"config", std::move(j)}, {"sources", nlohmann::json::array()}, {"files", nlohmann::json::array()}};
+  for (const auto& s : sources)
+    key["sources"].push_back({{"origin", s->origin()}, {"shape", s->shape()}, {"dtype", s->dtype()}});
+  for (const InputConfig& in : c.inputs)
+    for (const std::filesystem::path& f : {in.file, in.model, in.data}) {
+      if (f.empty()) continue;
+      std::error_code ec;
+      const auto size = std::filesystem::file_size(f, ec);
+      const auto mtime = ec ? std::filesystem::file_time_type{} : std::filesystem::last_write_time(f, ec);
+      if (ec) throw IoError(fmt::format("cannot stat input file \"{}\": {}", f.string(), ec.message()));
+      key["files"].push_back({{"file", f.string()}, {"size", size}, {"mtime_ns", mtime.time_since_epoch().count()}});
+    }
+  return config_hash(key);
+}
+
+JournalOwner sweep_journal_owner() {
+  return {"sweep",
+          "the config (without out and threads) and each input tensor's file and dataset, shape and dtype, and each "
+          "input file's size and modification time"};
 }
 
 std::filesystem::path run_journal(const std::filesystem::path& out) { return out / "sweep.journal"; }
@@ -88,7 +106,7 @@ std::vector<std::filesystem::path> find_shard_journals(const std::filesystem::pa
 
 DriveOutcome drive(const SweepConfig& c, const SweepPlan& plan, const std::vector<std::unique_ptr<TensorSource>>& sources,
                    Executor& executor, const DriveOptions& o) {
-  const std::string key = work_key(c);
+  const std::string key = work_key(c, sources);
   const std::size_t n = plan.units().size();
   JournalHeader header{key, n, 0, 1};
   if (o.shard) header = {key, n, o.shard->index, o.shard->count};
@@ -109,7 +127,7 @@ DriveOutcome drive(const SweepConfig& c, const SweepPlan& plan, const std::vecto
       if (!done.count(u))
         throw DataError(fmt::format("no shard journal holds unit {} ({}); rerun its shard, then merge", u,
                                     plan.units()[u].name));
-  Journal journal(o.journal, header);
+  Journal journal(o.journal, header, sweep_journal_owner());
   DriveOutcome out;
   out.units = n;
   out.dropped_torn_tail = journal.dropped_torn_tail();

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "explore/dist/journal.hpp"
 #include "explore/sweep/units.hpp"
 
 namespace ffp8::explore::dist {
@@ -56,9 +57,13 @@ Shard parse_shard(const std::string& text);
 /// index), the same on every shard because it depends only on the plan.
 std::vector<std::size_t> assign_shards(const SweepPlan& plan, std::size_t shards);
 
-/// The key a journal is tied to: the config as run without "out" and "threads" (which do not
-/// change any result), hashed.
-std::string work_key(const SweepConfig& config);
+/// The key a sweep journal is tied to, hashed: the config as run without "out" and "threads"
+/// (which do not change any result), each source's origin (file and dataset), shape and dtype,
+/// and each input file's size and modification time (a regenerated file is other work).
+/// Throws IoError when an input file cannot be stat'ed.
+std::string work_key(const SweepConfig& config, const std::vector<std::unique_ptr<TensorSource>>& sources);
+/// What a sweep journal's key covers (for the message when a journal is of another sweep).
+JournalOwner sweep_journal_owner();
 /// Journal files in an output folder: the run's, and shard i of n's.
 std::filesystem::path run_journal(const std::filesystem::path& out);
 std::filesystem::path shard_journal(const std::filesystem::path& out, const Shard& shard);

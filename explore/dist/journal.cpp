@@ -116,16 +116,17 @@ JournalContents read_journal(const std::filesystem::path& path) {
   return c;
 }
 
-Journal::Journal(const std::filesystem::path& path, const JournalHeader& header) : path_(path) {
+Journal::Journal(const std::filesystem::path& path, const JournalHeader& header, const JournalOwner& owner)
+    : path_(path) {
   std::error_code ec;
   const bool exists = std::filesystem::exists(path, ec);
   if (exists) contents_ = read_journal(path);
   const bool fresh = !exists || contents_.valid_bytes == 0;  // missing, or only a torn header
   if (!fresh && !(contents_.header == header))
     throw DataError(fmt::format(
-        "journal \"{}\" belongs to another sweep (\"{}\", expected \"{}\"): the config, its inputs' count or the shard "
-        "changed; delete the journal or use another output folder",
-        path.string(), contents_.header.line(), header.line()));
+        "journal \"{}\" belongs to another {} (\"{}\", expected \"{}\"): its key covers {}, and its unit count and "
+        "shard must match too; delete the journal or use another output folder",
+        path.string(), owner.what, contents_.header.line(), header.line(), owner.key_covers));
   fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) throw IoError(fmt::format("cannot open journal \"{}\": {}", path.string(), std::strerror(errno)));
   // Cut a torn tail (or a torn header) so the next record starts on a fresh line.

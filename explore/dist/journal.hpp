@@ -31,12 +31,18 @@ struct JournalContents {
 };
 JournalContents read_journal(const std::filesystem::path& path);
 
+/// What a journal belongs to, for the message when its header does not match: e.g. "sweep", and
+/// what its key covers ("the config without out and threads, ...").
+struct JournalOwner {
+  std::string what, key_covers;
+};
+
 /// A journal opened for appending: created with `header` when missing (or holding only a torn
-/// header), else checked against it (DataError naming the file when it belongs to another sweep
-/// or shard) and cut back to its valid prefix.
+/// header), else checked against it (DataError naming the file, `owner.what` and what the key
+/// covers when it belongs to other work or another shard) and cut back to its valid prefix.
 class Journal {
  public:
-  Journal(const std::filesystem::path& path, const JournalHeader& header);
+  Journal(const std::filesystem::path& path, const JournalHeader& header, const JournalOwner& owner);
   ~Journal();
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;

@@ -65,6 +65,7 @@ class Hdf5Source : public TensorSource {
     stream<float>(offset, count, chunk, fn);
   }
   bool is_float64() const override { return info_.dtype == h5::DType::Float64; }
+  std::string dtype() const override { return h5::to_string(info_.dtype); }
   void read_double(std::uint64_t offset, std::uint64_t count, std::size_t chunk, const ChunkFn64& fn) const override {
     stream<double>(offset, count, chunk, fn);
   }

@@ -31,6 +31,8 @@ class TensorSource {
   /// True when the data is float64 (not all float32): the sweep then reads it by read_double()
   /// and scores it by the direct path in float64.
   virtual bool is_float64() const { return false; }
+  /// The stored element type ("float16", "float32", "float64"); by default float64 or float32.
+  virtual std::string dtype() const { return is_float64() ? "float64" : "float32"; }
   /// Streams elements as float64, exactly; the default widens read()'s float32 values.
   virtual void read_double(std::uint64_t offset, std::uint64_t count, std::size_t chunk, const ChunkFn64& fn) const;
   /// Where the data comes from, for messages ("w.h5:/weights/conv1"); defaults to name().

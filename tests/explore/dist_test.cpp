@@ -3,6 +3,7 @@
 // again equals an uninterrupted one, also with a torn last journal line; a killed worker rank
 // stops the job naming the rank and keeps the journal; shards merged equal the whole. Plus the
 // journal and the result codec on their own.
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -246,13 +247,13 @@ TEST(Dist, JournalKeepsWholeRecordsAndCutsATornTail) {
   const fs::path dir = test::scratch("dist_journal");
   const dist::JournalHeader h{"abc", 4, 0, 1};
   {
-    dist::Journal j(dir / "j", h);
+    dist::Journal j(dir / "j", h, dist::sweep_journal_owner());
     j.append(2, "two");
     j.append(0, std::string("\0zero\n", 6));
   }
   std::ofstream(dir / "j", std::ios::app) << "1 00000000 6f";  // torn: no newline
   {
-    dist::Journal j(dir / "j", h);
+    dist::Journal j(dir / "j", h, dist::sweep_journal_owner());
     EXPECT_TRUE(j.dropped_torn_tail());
     ASSERT_EQ(j.records().size(), 2u);
     EXPECT_EQ(j.records().at(0), std::string("\0zero\n", 6));
@@ -262,8 +263,8 @@ TEST(Dist, JournalKeepsWholeRecordsAndCutsATornTail) {
   EXPECT_FALSE(c.torn_tail);
   EXPECT_EQ(c.records.size(), 3u);
   EXPECT_EQ(c.records.at(1), "one");
-  EXPECT_THROW(dist::Journal(dir / "j", dist::JournalHeader{"abd", 4, 0, 1}), DataError);
-  EXPECT_THROW(dist::Journal(dir / "j", dist::JournalHeader{"abc", 4, 1, 2}), DataError);
+  EXPECT_THROW(dist::Journal(dir / "j", dist::JournalHeader{"abd", 4, 0, 1}, dist::sweep_journal_owner()), DataError);
+  EXPECT_THROW(dist::Journal(dir / "j", dist::JournalHeader{"abc", 4, 1, 2}, dist::sweep_journal_owner()), DataError);
 }
 
 TEST(Dist, AnUnreadableJournalRecordNamesTheJournalAndUnit) {
@@ -276,7 +277,7 @@ TEST(Dist, AnUnreadableJournalRecordNamesTheJournalAndUnit) {
   ASSERT_EQ(old.records.size(), 2u);
   fs::remove(path);
   {
-    dist::Journal j(path, old.header);
+    dist::Journal j(path, old.header, dist::sweep_journal_owner());
     for (auto [u, bytes] : old.records) {
       if (u == old.records.begin()->first) bytes[3] = '1';  // "FUR2" -> "FUR1"
       j.append(u, bytes);
@@ -292,5 +293,22 @@ TEST(Dist, AnUnreadableJournalRecordNamesTheJournalAndUnit) {
             std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("delete the journal"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "o" / "points.csv"));
+}
+
+TEST(Dist, ARegeneratedInputFileIsNotResumedFrom) {
+  // Same tensors, shapes and config, new values: the journaled results are stale.
+  const fs::path dir = make_case("dist_regenerated");
+  const CliRun killed = shell("FFP8_TEST_KILL_AFTER=2 " + sweep(dir, "o"), dir);
+  ASSERT_EQ(killed.code, 128 + SIGKILL) << killed.err;
+  const auto mtime = fs::last_write_time(dir / "a.h5");
+  std::vector<test::Tensor> a;
+  for (int t = 0; t < 2; ++t) a.push_back({"/activations/a" + std::to_string(t), {3000}, std::vector<float>(3000, 0.5f)});
+  test::write_h5(dir / "a.h5", a);
+  fs::last_write_time(dir / "a.h5", mtime + std::chrono::seconds(2));  // even on a coarse-clock file system
+  const CliRun r = shell(sweep(dir, "o"), dir);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("sweep.journal\" belongs to another sweep"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("size and modification time"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir / "o" / "points.csv"));
 }

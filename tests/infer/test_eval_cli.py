@@ -162,6 +162,13 @@ class EvalCli(unittest.TestCase):
                            env=dict(ENV, FFP8_TEST_KILL_AFTER="1"))
         self.assertEqual(p.returncode, -9, p.stderr)
         self.assertFalse(os.path.exists(os.path.join(out, "candidates.csv")))
+        other = os.path.join(self.tmp.name, "cands-other.json")
+        with open(other, "w") as f:
+            json.dump(dict(base, limit=100, candidates=cands), f)
+        p = run([FFP8, "eval", other, "--out", out])
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("eval.journal\" belongs to another candidate evaluation", p.stderr)
+        self.assertIn("its key covers the eval config (without out and threads)", p.stderr)
         p = run([FFP8, "eval", cfg, "--out", out])
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("2 evaluated, 1 taken from the journal", p.stdout)

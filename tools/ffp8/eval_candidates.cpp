@@ -58,7 +58,8 @@ void run_candidates(const infer::EvalConfig& cfg, const std::string& out_dir, co
   nlohmann::json keyed = cfg.as_json;
   keyed.erase("out");
   keyed.erase("threads");
-  dist::Journal journal(out / "eval.journal", {explore::config_hash(keyed), n, 0, 1});
+  dist::Journal journal(out / "eval.journal", {explore::config_hash(keyed), n, 0, 1},
+                        {"candidate evaluation", "the eval config (without out and threads)"});
   std::vector<std::string> docs(n);
   std::vector<dist::Task> tasks;
   for (std::size_t i = 0; i < n; ++i) {
