@@ -146,8 +146,11 @@ DriveOutcome drive(const SweepConfig& c, const SweepPlan& plan, const std::vecto
     }
     have[u] = 1;
   }
+  std::vector<std::size_t> shard_of;
+  if (o.shard) shard_of = assign_shards(plan, o.shard->count);
   std::size_t recorded = done.size();
-  const std::size_t total = o.shard ? plan.tensor_units() : n;
+  const std::size_t total =
+      o.shard ? static_cast<std::size_t>(std::count(shard_of.begin(), shard_of.end(), o.shard->index)) : n;
   auto run_phase = [&](std::vector<Task> tasks) {
     std::stable_sort(tasks.begin(), tasks.end(),
                      [&](const Task& a, const Task& b) { return plan.units()[a.unit].cost > plan.units()[b.unit].cost; });
@@ -166,8 +169,6 @@ DriveOutcome drive(const SweepConfig& c, const SweepPlan& plan, const std::vecto
   };
 
   // Phase 1: tensor units (this shard's only, when sharded).
-  std::vector<std::size_t> shard_of;
-  if (o.shard) shard_of = assign_shards(plan, o.shard->count);
   std::vector<Task> tensors;
   for (std::size_t u = 0; u < plan.tensor_units(); ++u)
     if (!have[u] && (!o.shard || shard_of[u] == o.shard->index)) tensors.push_back({u, {}});

@@ -312,3 +312,23 @@ TEST(Dist, ARegeneratedInputFileIsNotResumedFrom) {
   EXPECT_NE(r.err.find("size and modification time"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir / "o" / "points.csv"));
 }
+
+TEST(Dist, AShardsProgressCountsOnlyItsOwnUnits) {
+  const fs::path dir = make_case("dist_shard_progress");
+  const SweepConfig c = load_config(dir / "cfg.json");
+  const auto sources = open_inputs(c);
+  const SweepPlan plan(c, sources);
+  const auto shard_of = dist::assign_shards(plan, 3);
+  const auto mine = static_cast<std::size_t>(std::count(shard_of.begin(), shard_of.end(), 1u));
+  ASSERT_LT(mine, plan.tensor_units());
+  dist::LocalExecutor e([&](const dist::Task& t) { return dist::execute_task(c, plan, sources, t); });
+  dist::DriveOptions o;
+  o.journal = dir / "shard.journal";
+  o.shard = dist::Shard{1, 3};
+  std::vector<std::pair<std::size_t, std::size_t>> seen;
+  o.on_record = [&](std::size_t recorded, std::size_t total) { seen.emplace_back(recorded, total); };
+  const dist::DriveOutcome out = dist::drive(c, plan, sources, e, o);
+  EXPECT_EQ(out.computed, mine);
+  ASSERT_EQ(seen.size(), mine);
+  EXPECT_EQ(seen.back(), std::make_pair(mine, mine));  // the bar ends at 100%
+}
