@@ -48,11 +48,16 @@ std::vector<std::size_t> assign_shards(const SweepPlan& plan, std::size_t shards
   return out;
 }
 
-std::string work_key(const SweepConfig& c, const std::vector<std::unique_ptr<TensorSource>>& sources) {
-  nlohmann::json j = c.effective;
+std::string work_key(const nlohmann::json& config) {
+  nlohmann::json j = config;
   j.erase("out");
   j.erase("threads");
-  nlohmann::json key = {{"config", std::move(j)}, {"sources", nlohmann::json::array()}, {"files", nlohmann::json::array()}};
+  return config_hash(j);
+}
+
+std::string work_key(const SweepConfig& c, const std::vector<std::unique_ptr<TensorSource>>& sources) {
+  nlohmann::json key = {
+      {"config", work_key(c.effective)}, {"sources", nlohmann::json::array()}, {"files", nlohmann::json::array()}};
   for (const auto& s : sources)
     key["sources"].push_back({{"origin", s->origin()}, {"shape", s->shape()}, {"dtype", s->dtype()}});
   for (const InputConfig& in : c.inputs)

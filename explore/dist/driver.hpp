@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "explore/dist/journal.hpp"
 #include "explore/sweep/units.hpp"
 
@@ -57,8 +59,10 @@ Shard parse_shard(const std::string& text);
 /// index), the same on every shard because it depends only on the plan.
 std::vector<std::size_t> assign_shards(const SweepPlan& plan, std::size_t shards);
 
-/// The key a sweep journal is tied to, hashed: the config as run without "out" and "threads"
-/// (which do not change any result), each source's origin (file and dataset), shape and dtype,
+/// A config's journal key: the config as run without "out" and "threads" (which do not change any
+/// result), hashed. The sweep's and the eval's journals both use it.
+std::string work_key(const nlohmann::json& config);
+/// The key a sweep journal is tied to, hashed: work_key(config.effective), each source's origin (file and dataset), shape and dtype,
 /// and each input file's size and modification time (a regenerated file is other work).
 /// Throws IoError when an input file cannot be stat'ed.
 std::string work_key(const SweepConfig& config, const std::vector<std::unique_ptr<TensorSource>>& sources);

@@ -332,3 +332,14 @@ TEST(Dist, AShardsProgressCountsOnlyItsOwnUnits) {
   ASSERT_EQ(seen.size(), mine);
   EXPECT_EQ(seen.back(), std::make_pair(mine, mine));  // the bar ends at 100%
 }
+
+TEST(Dist, TheConfigKeyIgnoresOnlyOutAndThreads) {
+  const json base = {{"model", "m.h5"}, {"batch", 64}};
+  json run = base;
+  run["out"] = "elsewhere";
+  run["threads"] = 7;
+  EXPECT_EQ(dist::work_key(run), dist::work_key(base));
+  json other = base;
+  other["batch"] = 32;
+  EXPECT_NE(dist::work_key(other), dist::work_key(base));
+}

@@ -55,10 +55,7 @@ void run_candidates(const infer::EvalConfig& cfg, const std::string& out_dir, co
   const std::size_t n = cfg.candidates.size();
   const std::filesystem::path out(out_dir);
   std::filesystem::create_directories(out);
-  nlohmann::json keyed = cfg.as_json;
-  keyed.erase("out");
-  keyed.erase("threads");
-  dist::Journal journal(out / "eval.journal", {explore::config_hash(keyed), n, 0, 1},
+  dist::Journal journal(out / "eval.journal", {dist::work_key(cfg.as_json), n, 0, 1},
                         {"candidate evaluation", "the eval config (without out and threads)"});
   std::vector<std::string> docs(n);
   std::vector<dist::Task> tasks;
