@@ -129,20 +129,25 @@ Journal::Journal(const std::filesystem::path& path, const JournalHeader& header,
         path.string(), owner.what, contents_.header.line(), header.line(), owner.key_covers));
   fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) throw IoError(fmt::format("cannot open journal \"{}\": {}", path.string(), std::strerror(errno)));
-  // Cut a torn tail (or a torn header) so the next record starts on a fresh line.
-  const off_t keep = fresh ? 0 : static_cast<off_t>(contents_.valid_bytes);
-  if (::ftruncate(fd_, keep) != 0 || ::lseek(fd_, 0, SEEK_END) < 0)
-    throw IoError(fmt::format("cannot truncate journal \"{}\": {}", path.string(), std::strerror(errno)));
-  if (fresh) {
-    contents_ = {};
-    contents_.header = header;
-    write_all(fd_, header.line() + "\n", path_);
-    // The new file's directory entry must survive a crash too.
-    const int dir = ::open(path.parent_path().empty() ? "." : path.parent_path().c_str(), O_RDONLY | O_DIRECTORY);
-    if (dir >= 0) {
-      ::fsync(dir);
-      ::close(dir);
+  try {  // the destructor does not run when the constructor throws: close the file here
+    // Cut a torn tail (or a torn header) so the next record starts on a fresh line.
+    const off_t keep = fresh ? 0 : static_cast<off_t>(contents_.valid_bytes);
+    if (::ftruncate(fd_, keep) != 0 || ::lseek(fd_, 0, SEEK_END) < 0)
+      throw IoError(fmt::format("cannot truncate journal \"{}\": {}", path.string(), std::strerror(errno)));
+    if (fresh) {
+      contents_ = {};
+      contents_.header = header;
+      write_all(fd_, header.line() + "\n", path_);
+      // The new file's directory entry must survive a crash too.
+      const int dir = ::open(path.parent_path().empty() ? "." : path.parent_path().c_str(), O_RDONLY | O_DIRECTORY);
+      if (dir >= 0) {
+        ::fsync(dir);
+        ::close(dir);
+      }
     }
+  } catch (...) {
+    ::close(fd_);
+    throw;
   }
 }
 

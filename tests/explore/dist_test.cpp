@@ -4,11 +4,13 @@
 // stops the job naming the rank and keeps the journal; shards merged equal the whole. Plus the
 // journal and the result codec on their own.
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <random>
 #include <sstream>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include "core/errors.hpp"
@@ -342,4 +344,24 @@ TEST(Dist, TheConfigKeyIgnoresOnlyOutAndThreads) {
   json other = base;
   other["batch"] = 32;
   EXPECT_NE(dist::work_key(other), dist::work_key(base));
+}
+
+TEST(Dist, AJournalThatFailsToOpenLeaksNoFileDescriptor) {
+  const fs::path dir = test::scratch("dist_journal_fd");
+  const auto open_fds = [] {
+    return std::distance(fs::directory_iterator("/proc/self/fd"), fs::directory_iterator{});
+  };
+  // A file size limit below the header's length makes the header write fail after the open.
+  rlimit old{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+  const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);  // EFBIG instead of a signal
+  rlimit small = old;
+  small.rlim_cur = 8;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+  const auto before = open_fds();
+  EXPECT_THROW(dist::Journal(dir / "j", dist::JournalHeader{"abc", 4, 0, 1}, dist::sweep_journal_owner()), IoError);
+  const auto after = open_fds();
+  setrlimit(RLIMIT_FSIZE, &old);
+  std::signal(SIGXFSZ, old_handler);
+  EXPECT_EQ(after, before);
 }
