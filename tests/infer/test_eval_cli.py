@@ -122,6 +122,19 @@ class EvalCli(unittest.TestCase):
         with open(cfg, "w") as f:
             json.dump(j, f)
         self.expect_error(cfg, "/candidates/1/name")
+        # A bad override node in the second candidate is found before the first one runs.
+        cands = [{"name": "good", "formats": {"weight": "float32", "activation": "float32"}},
+                 {"name": "typo", "formats": {"weight": "float32", "activation": "float32",
+                                              "overrides": {"conv9": "float32"}}}]
+        cfg = os.path.join(self.tmp.name, "badcand.json")
+        with open(cfg, "w") as f:
+            json.dump({"model": "model.h5", "data": "data.h5", "limit": 64, "candidates": cands}, f)
+        out = os.path.join(self.tmp.name, "badcand")
+        p = run([FFP8, "eval", cfg, "--out", out])
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+        self.assertIn("/candidates/1/formats/overrides/conv9: candidate \"typo\"", p.stderr)
+        self.assertFalse(os.path.exists(os.path.join(out, "eval.journal")))  # no candidate ran
 
     def test_candidates_equal_single_evals_at_any_rank_count_and_resume_after_a_kill(self):
         cands = [{"name": "ocp", "formats": {"weight": "e4m3fn", "activation": "e4m3fn"}},

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "core/errors.hpp"
+#include "core/infer/model.hpp"
 #include "core/io/h5.hpp"
 #include "explore/config/config.hpp"
 #include "explore/dist/driver.hpp"
@@ -35,6 +36,24 @@ std::string evaluate_candidate(const infer::EvalConfig& config, const dist::Task
 
 std::string num(double v) { return fmt::format("{:.17g}", v); }
 
+/// Checks every candidate's per-node override names against the model before any candidate runs
+/// (resolve_plan would find a bad name only when its candidate runs, after all earlier ones).
+/// Throws ConfigError naming the candidate's JSON path and name.
+void check_override_nodes(const infer::EvalConfig& cfg) {
+  const infer::Model model = infer::read_model(cfg.model);
+  for (std::size_t i = 0; i < cfg.candidates.size(); ++i)
+    for (const auto& [node, choice] : cfg.candidates[i].formats.overrides) {
+      const int at = model.find(node);
+      if (at >= 0 && infer::is_quantizable(model.nodes[static_cast<std::size_t>(at)].op)) continue;
+      std::string known;
+      for (const infer::Node& n : model.nodes)
+        if (infer::is_quantizable(n.op)) known += (known.empty() ? "" : ", ") + n.name;
+      throw ConfigError(fmt::format("/candidates/{}/formats/overrides/{}: candidate \"{}\": '{}' has no conv2d or linear "
+                                    "node of that name (its quantizable nodes are: {})",
+                                    i, node, cfg.candidates[i].name, model.path, known));
+    }
+}
+
 }  // namespace
 
 nlohmann::json eval_document(const infer::EvalConfig& cfg, const infer::EvalResult& r) {
@@ -53,6 +72,7 @@ nlohmann::json eval_document(const infer::EvalConfig& cfg, const infer::EvalResu
 void run_candidates(const infer::EvalConfig& cfg, const std::string& out_dir, const MpiSession& mpi, bool show_progress) {
   const auto start = std::chrono::system_clock::now();
   const std::size_t n = cfg.candidates.size();
+  check_override_nodes(cfg);
   const std::filesystem::path out(out_dir);
   std::filesystem::create_directories(out);
   dist::Journal journal(out / "eval.journal", {dist::work_key(cfg.as_json), n, 0, 1},
