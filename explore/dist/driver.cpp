@@ -178,7 +178,6 @@ DriveOutcome drive(const SweepConfig& c, const SweepPlan& plan, const std::vecto
   for (std::size_t u = 0; u < plan.tensor_units(); ++u)
     if (!have[u] && (!o.shard || shard_of[u] == o.shard->index)) tensors.push_back({u, {}});
   if (o.shard) {
-    out.resumed = std::count_if(have.begin(), have.end(), [](char h) { return h != 0; });
     run_phase(std::move(tensors));
     return out;
   }
