@@ -193,7 +193,7 @@ DriveOutcome drive(const SweepConfig& c, const SweepPlan& plan, const std::vecto
       for (const Group& g : roles)
         if (g.role == plan.units()[u].role) role_tasks.push_back({u, encode_group(g, sources)});
   run_phase(std::move(role_tasks));
-  out.result = assemble(c, plan, sources, ptrs);
+  out.result = assemble(c, plan, sources, ptrs, roles);
   return out;
 }
 

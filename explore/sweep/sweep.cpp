@@ -392,7 +392,7 @@ UnitResult run_role_unit(const SweepConfig& c, const SweepPlan& plan, const Grou
 
 SweepResult assemble(const SweepConfig& c, const SweepPlan& plan,
                      const std::vector<std::unique_ptr<TensorSource>>& sources,
-                     const std::vector<const UnitResult*>& results) {
+                     const std::vector<const UnitResult*>& results, const std::vector<Group>& roles) {
   if (results.size() != plan.units().size())
     throw DataError(fmt::format("sweep has {} units but {} results", plan.units().size(), results.size()));
   SweepResult r;
@@ -411,8 +411,6 @@ SweepResult assemble(const SweepConfig& c, const SweepPlan& plan,
         r.skipped.excluded += k.excluded;
       }
   };
-  const std::vector<const UnitResult*> tensor_results(results.begin(),
-                                                      results.begin() + static_cast<std::ptrdiff_t>(plan.tensor_units()));
   for (std::size_t i = 0; i < plan.tensor_units(); ++i) {
     take(*results[i], r.groups.size(), true);
     const Group& g = r.groups.back();
@@ -424,7 +422,7 @@ SweepResult assemble(const SweepConfig& c, const SweepPlan& plan,
   }
   // Role groups exist for selection even when not emitted; a role unit adds only their points.
   const std::size_t role_base = r.groups.size();
-  for (Group& g : role_groups(c, plan, tensor_results)) r.groups.push_back(std::move(g));
+  r.groups.insert(r.groups.end(), roles.begin(), roles.end());
   for (std::size_t i = plan.tensor_units(); i < results.size(); ++i)
     for (std::size_t k = role_base; k < r.groups.size(); ++k)
       if (r.groups[k].role == plan.units()[i].role) take(*results[i], k, false);
@@ -491,7 +489,7 @@ SweepResult run_sweep(const SweepConfig& c, const std::vector<std::unique_ptr<Te
       progress("scoring", static_cast<double>(i + 1 - plan.tensor_units()),
                static_cast<double>(results.size() - plan.tensor_units()));
   }
-  return assemble(c, plan, sources, ptrs);
+  return assemble(c, plan, sources, ptrs, roles);
 }
 
 }  // namespace ffp8::explore

@@ -72,10 +72,11 @@ std::vector<Group> role_groups(const SweepConfig& config, const SweepPlan& plan,
 /// Runs a role unit on its group (one of role_groups()).
 UnitResult run_role_unit(const SweepConfig& config, const SweepPlan& plan, const Group& role_group);
 
-/// The whole result from every unit's result (`results[i]` is unit i's): groups and points in
-/// unit order, then hardware columns, Pareto per group and selection (which may read sources).
+/// The whole result from every unit's result (`results[i]` is unit i's) and the run's role groups
+/// (role_groups() of the tensor results, as the role units got them): groups and points in unit
+/// order, then hardware columns, Pareto per group and selection (which may read sources).
 SweepResult assemble(const SweepConfig& config, const SweepPlan& plan,
                      const std::vector<std::unique_ptr<TensorSource>>& sources,
-                     const std::vector<const UnitResult*>& results);
+                     const std::vector<const UnitResult*>& results, const std::vector<Group>& roles);
 
 }  // namespace ffp8::explore
