@@ -67,7 +67,9 @@ std::string work_key(const SweepConfig& c, const std::vector<std::unique_ptr<Ten
       const auto size = std::filesystem::file_size(f, ec);
       const auto mtime = ec ? std::filesystem::file_time_type{} : std::filesystem::last_write_time(f, ec);
       if (ec) throw IoError(fmt::format("cannot stat input file \"{}\": {}", f.string(), ec.message()));
-      key["files"].push_back({{"file", f.string()}, {"size", size}, {"mtime_ns", mtime.time_since_epoch().count()}});
+      key["files"].push_back({{"file", std::filesystem::weakly_canonical(f, ec).string()},
+                              {"size", size},
+                              {"mtime_ns", mtime.time_since_epoch().count()}});
     }
   return config_hash(key);
 }
