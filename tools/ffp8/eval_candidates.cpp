@@ -23,12 +23,13 @@ namespace dist = explore::dist;
 
 namespace {
 
-/// Evaluates candidate `t.unit`: its eval.json document (without provenance) as text.
-std::string evaluate_candidate(const infer::EvalConfig& config, const dist::Task& t) {
+/// Evaluates candidate `t.unit`: its eval.json document (without provenance) as text. `ref`: the
+/// float32 reference this process shares between its candidates (calibration, float32 ranks).
+std::string evaluate_candidate(const infer::EvalConfig& config, const dist::Task& t, infer::EvalReference& ref) {
   infer::EvalConfig c = config;
   const infer::EvalCandidate& cand = config.candidates.at(t.unit);
   c.formats = cand.formats;
-  nlohmann::json j = eval_document(c, infer::evaluate(c));
+  nlohmann::json j = eval_document(c, infer::evaluate(c, {}, &ref));
   j["candidate"] = cand.name;
   j["formats"] = {{"weight", cand.formats.weight.text()}, {"activation", cand.formats.activation.text()}};
   return j.dump();
@@ -96,7 +97,8 @@ void run_candidates(const infer::EvalConfig& cfg, const std::string& out_dir, co
     e.run(tasks, done);
     e.stop_workers();
   } else {
-    dist::LocalExecutor e([&](const dist::Task& t) { return evaluate_candidate(cfg, t); });
+    infer::EvalReference ref;
+    dist::LocalExecutor e([&](const dist::Task& t) { return evaluate_candidate(cfg, t, ref); });
     e.run(tasks, done);
   }
 
@@ -132,10 +134,11 @@ void run_candidates(const infer::EvalConfig& cfg, const std::string& out_dir, co
 }
 
 void serve_candidates(const infer::EvalConfig* cfg, const std::string& load_error, const MpiSession& mpi) {
+  infer::EvalReference ref;
   serve_units(
       [&](const dist::Task& t) {
         if (!cfg) throw DataError(load_error);
-        return evaluate_candidate(*cfg, t);
+        return evaluate_candidate(*cfg, t, ref);
       },
       [&](std::size_t finished) { test_kill_hook(mpi.rank(), finished); });
 }
