@@ -55,22 +55,24 @@ std::string work_key(const nlohmann::json& config) {
   return config_hash(j);
 }
 
+nlohmann::json file_identity(const std::filesystem::path& f) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(f, ec);
+  const auto mtime = ec ? std::filesystem::file_time_type{} : std::filesystem::last_write_time(f, ec);
+  if (ec) throw IoError(fmt::format("cannot stat input file \"{}\": {}", f.string(), ec.message()));
+  return {{"file", std::filesystem::weakly_canonical(f, ec).string()},
+          {"size", size},
+          {"mtime_ns", mtime.time_since_epoch().count()}};
+}
+
 std::string work_key(const SweepConfig& c, const std::vector<std::unique_ptr<TensorSource>>& sources) {
   nlohmann::json key = {
       {"config", work_key(c.effective)}, {"sources", nlohmann::json::array()}, {"files", nlohmann::json::array()}};
   for (const auto& s : sources)
     key["sources"].push_back({{"origin", s->origin()}, {"shape", s->shape()}, {"dtype", s->dtype()}});
   for (const InputConfig& in : c.inputs)
-    for (const std::filesystem::path& f : {in.file, in.model, in.data}) {
-      if (f.empty()) continue;
-      std::error_code ec;
-      const auto size = std::filesystem::file_size(f, ec);
-      const auto mtime = ec ? std::filesystem::file_time_type{} : std::filesystem::last_write_time(f, ec);
-      if (ec) throw IoError(fmt::format("cannot stat input file \"{}\": {}", f.string(), ec.message()));
-      key["files"].push_back({{"file", std::filesystem::weakly_canonical(f, ec).string()},
-                              {"size", size},
-                              {"mtime_ns", mtime.time_since_epoch().count()}});
-    }
+    for (const std::filesystem::path& f : {in.file, in.model, in.data})
+      if (!f.empty()) key["files"].push_back(file_identity(f));
   return config_hash(key);
 }
 

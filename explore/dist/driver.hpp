@@ -62,6 +62,9 @@ std::vector<std::size_t> assign_shards(const SweepPlan& plan, std::size_t shards
 /// A config's journal key: the config as run without "out" and "threads" (which do not change any
 /// result), hashed. The sweep's and the eval's journals both use it.
 std::string work_key(const nlohmann::json& config);
+/// A file as a journal key sees it: canonical path, size and modification time (a regenerated
+/// file is other work). Throws IoError when it cannot be stat'ed.
+nlohmann::json file_identity(const std::filesystem::path& file);
 /// The key a sweep journal is tied to, hashed: work_key(config.effective), each source's origin (file and dataset), shape and dtype,
 /// and each input file's size and modification time (a regenerated file is other work).
 /// Throws IoError when an input file cannot be stat'ed.

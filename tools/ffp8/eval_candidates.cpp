@@ -76,8 +76,12 @@ void run_candidates(const infer::EvalConfig& cfg, const std::string& out_dir, co
   check_override_nodes(cfg);
   const std::filesystem::path out(out_dir);
   std::filesystem::create_directories(out);
-  dist::Journal journal(out / "eval.journal", {dist::work_key(cfg.as_json), n, 0, 1},
-                        {"candidate evaluation", "the eval config (without out and threads)"});
+  const std::string key = explore::config_hash(
+      {{"config", dist::work_key(cfg.as_json)},
+       {"files", {dist::file_identity(cfg.model), dist::file_identity(cfg.data)}}});
+  dist::Journal journal(out / "eval.journal", {key, n, 0, 1},
+                        {"candidate evaluation",
+                         "the eval config (without out and threads) and the model and data files' size and modification time"});
   std::vector<std::string> docs(n);
   std::vector<dist::Task> tasks;
   for (std::size_t i = 0; i < n; ++i) {
