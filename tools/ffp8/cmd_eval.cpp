@@ -16,6 +16,7 @@
 #include "core/infer/evaluate.hpp"
 #include "core/io/h5.hpp"
 #include "explore/report/report.hpp"
+#include "tools/ffp8/args.hpp"
 #include "tools/ffp8/command.hpp"
 #include "tools/ffp8/eval_candidates.hpp"
 #include "tools/ffp8/mpi_session.hpp"
@@ -60,18 +61,9 @@ int run_eval(const std::vector<std::string>& args) {
       ("logits", po::value<std::string>(), "also write the quantized network's logits as /logits [N, classes]")  //
       ("threads,j", po::value<int>(), "threads (0: OpenMP default); overrides the config's \"threads\"")  //
       ("quiet,q", "no progress bar");
-  po::options_description hidden;
-  hidden.add_options()("config", po::value<std::string>());
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description pos;
-  pos.add("config", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  if (vm.count("help")) {
-    std::cout << opts << "\n";
-    return 0;
-  }
+  const auto parsed = ffp8::cli::parse_args(args, opts, {"config"});
+  if (!parsed) return 0;
+  const po::variables_map& vm = *parsed;
   if (!vm.count("config")) throw ffp8::cli::UsageError("missing CONFIG.json");
 
   // Under mpirun/srun: a multi-candidate config spreads its candidates over the ranks; a single

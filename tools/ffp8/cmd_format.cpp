@@ -7,6 +7,7 @@
 
 #include "core/format/codec.hpp"
 #include "core/format/format.hpp"
+#include "tools/ffp8/args.hpp"
 #include "tools/ffp8/command.hpp"
 
 namespace po = boost::program_options;
@@ -27,14 +28,9 @@ int run_format(const std::vector<std::string>& args) {
   po::options_description opts("ffp8 format SPEC [--json]\n\nPrints a format's parameters, range and the value of every code.\nSPEC is a canonical name (s1e4m3b7-fn) or a preset (e4m3fn, e5m2, e4m3fnuz, e5m2fnuz, e3m4, fp8_143, fp8_152).\n\noptions");
   opts.add_options()("help,h", "show this help")("json", "print one JSON object")(
       "spec", po::value<std::string>(), "format name");
-  po::positional_options_description pos;
-  pos.add("spec", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(opts).positional(pos).run(), vm);
-  if (vm.count("help")) {
-    std::cout << opts << "\n";
-    return 0;
-  }
+  const auto parsed = ffp8::cli::parse_args(args, opts, {"spec"});
+  if (!parsed) return 0;
+  const po::variables_map& vm = *parsed;
   if (!vm.count("spec")) throw ffp8::cli::UsageError("missing the format SPEC argument");
   const ffp8::Format f = ffp8::Format::parse(vm["spec"].as<std::string>());
   const std::uint32_t n = f.code_count();

@@ -18,6 +18,7 @@
 #include "hwcost/rtl/verilog.hpp"
 #include "hwcost/synth/yosys.hpp"
 #include "hwcost/tech.hpp"
+#include "tools/ffp8/args.hpp"
 #include "tools/ffp8/command.hpp"
 
 namespace po = boost::program_options;
@@ -179,12 +180,9 @@ int run_hwcost(const std::vector<std::string>& args) {
       "out", po::value<std::string>(), "calibrate: directory for calibration.csv/json")(
       "write-tech", po::value<std::string>(), "calibrate: write the fitted technology table here")(
       "jobs", po::value<int>()->default_value(2), "calibrate: parallel synthesis runs");
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(opts).run(), vm);
-  if (vm.count("help")) {
-    std::cout << opts << "\n";
-    return 0;
-  }
+  const auto parsed = ffp8::cli::parse_args(args, opts);
+  if (!parsed) return 0;
+  const po::variables_map& vm = *parsed;
   const hw::Tech tech = hw::find_tech(vm["tech"].as<std::string>());
   if (vm.count("calibrate")) return run_calibrate(tech, vm);
 

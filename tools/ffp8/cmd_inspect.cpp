@@ -13,6 +13,7 @@
 #include "core/io/h5.hpp"
 #include "tools/ffp8/cli_h5.hpp"
 #include "tools/ffp8/cli_stats.hpp"
+#include "tools/ffp8/args.hpp"
 #include "tools/ffp8/command.hpp"
 
 namespace po = boost::program_options;
@@ -83,18 +84,9 @@ int run_inspect(const std::vector<std::string>& args) {
       "listed with shape and dtype only. Model and data files (docs/hdf5-layout.md) show their layout first.\n\n"
       "options");
   opts.add_options()("help,h", "show this help")("json", "print one JSON object");
-  po::options_description hidden;
-  hidden.add_options()("file", po::value<std::string>());
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description pos;
-  pos.add("file", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  if (vm.count("help")) {
-    std::cout << opts << "\n";
-    return 0;
-  }
+  const auto parsed = ffp8::cli::parse_args(args, opts, {"file"});
+  if (!parsed) return 0;
+  const po::variables_map& vm = *parsed;
   if (!vm.count("file")) throw ffp8::cli::UsageError("missing the FILE.h5 argument");
   const std::string path = vm["file"].as<std::string>();
 

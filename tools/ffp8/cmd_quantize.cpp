@@ -18,6 +18,7 @@
 #include "core/io/h5.hpp"
 #include "core/quant/quantize.hpp"
 #include "tools/ffp8/cli_h5.hpp"
+#include "tools/ffp8/args.hpp"
 #include "tools/ffp8/command.hpp"
 
 namespace po = boost::program_options;
@@ -76,18 +77,9 @@ int run_quantize(const std::vector<std::string>& args) {
       ("no-saturate", "out-of-range values become Inf/NaN where the format has them (FORMAT.md rule 5)")  //
       ("threads,j", po::value<int>()->default_value(0), "threads (0: OpenMP default); results do not depend on it")  //
       ("json", "print the summary as one JSON object");
-  po::options_description hidden;
-  hidden.add_options()("in", po::value<std::string>())("out", po::value<std::string>());
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description pos;
-  pos.add("in", 1).add("out", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  if (vm.count("help")) {
-    std::cout << opts << "\n";
-    return 0;
-  }
+  const auto parsed = ffp8::cli::parse_args(args, opts, {"in", "out"});
+  if (!parsed) return 0;
+  const po::variables_map& vm = *parsed;
   if (!vm.count("format")) throw ffp8::cli::UsageError("missing --format SPEC");
   if (!vm.count("in") || !vm.count("out")) throw ffp8::cli::UsageError("expected IN.h5:/dataset OUT.h5:/dataset");
   const auto in = ffp8::cli::parse_h5_target(vm["in"].as<std::string>(), "input");

@@ -20,6 +20,7 @@
 #include "explore/report/report.hpp"
 #include "explore/sweep/source.hpp"
 #include "explore/sweep/units.hpp"
+#include "tools/ffp8/args.hpp"
 #include "tools/ffp8/command.hpp"
 #include "tools/ffp8/mpi_executor.hpp"
 #include "tools/ffp8/mpi_session.hpp"
@@ -83,19 +84,9 @@ int run(Mode mode, const std::vector<std::string>& args) {
   if (!merge)
     opts.add_options()("shard", po::value<std::string>(),
                        "run only shard i of N (job arrays): writes DIR/shard-i-of-N.journal; then `ffp8 merge`");
-  po::options_description hidden;
-  hidden.add_options()("config", po::value<std::string>(), "sweep config (JSON)");
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description pos;
-  pos.add("config", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << opts << "\n";
-    return 0;
-  }
+  const auto parsed = ffp8::cli::parse_args(args, opts, {"config"});
+  if (!parsed) return 0;
+  const po::variables_map& vm = *parsed;
   if (!vm.count("config")) throw ffp8::cli::UsageError("missing the CONFIG.json argument");
   if (vm.count("threads") && vm["threads"].as<int>() < 1) throw ffp8::cli::UsageError("--threads must be at least 1");
 
