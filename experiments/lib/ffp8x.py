@@ -7,6 +7,7 @@ where it is used, is `record_activations.py`, which records float32 layer inputs
 project's own reference executor (tools/ffp8_h5.py) for the scripts that read an /activations
 file (accuracy versus area, SQNR heatmap, histograms).
 """
+import contextlib
 import datetime
 import hashlib
 import json
@@ -195,13 +196,16 @@ def layer_formats_summary(layers, key):
     return "; ".join(parts)
 
 
-def write_atomic(path, text):
+@contextlib.contextmanager
+def atomic_target(path, suffix=".tmp"):
+    """Yields a temporary path beside `path`; renamed onto `path` when the block succeeds,
+    removed when it raises, so `path` is never left half-written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
+        yield tmp
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
@@ -210,23 +214,18 @@ def write_atomic(path, text):
         raise
 
 
+def write_atomic(path, text):
+    with atomic_target(path) as tmp, open(tmp, "w") as f:
+        f.write(text)
+
+
 def save_figure(fig, path_no_ext):
     """Saves PNG and SVG, each atomically."""
-    path_no_ext = Path(path_no_ext)
-    path_no_ext.parent.mkdir(parents=True, exist_ok=True)
     out = []
     for ext in ("png", "svg"):
-        final = path_no_ext.with_suffix("." + ext)
-        fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix="." + ext, dir=final.parent)
-        os.close(fd)
-        try:
+        final = Path(path_no_ext).with_suffix("." + ext)
+        with atomic_target(final, suffix="." + ext) as tmp:
             fig.savefig(tmp, format=ext, dpi=150, bbox_inches="tight")
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, final)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
         out.append(final)
     return out
 
