@@ -75,9 +75,10 @@ inline void round_mag(std::uint32_t a, const Params& p, std::uint32_t rnd, std::
   n = kept + up;
 }
 
-/// Counts of one kernel call (blocks hold < 2^32 values, so 32-bit lanes suffice).
-QuantCounts make_counts(std::size_t len, std::uint32_t nan_c, std::uint32_t ovf_c, std::uint32_t unf_c,
-                        std::uint32_t neg_c) {
+/// Counts of a kernel call (its blocks hold < 2^32 values, so kernels count in 32-bit lanes) or of
+/// a whole batch (64-bit sums over blocks).
+QuantCounts make_counts(std::size_t len, std::uint64_t nan_c, std::uint64_t ovf_c, std::uint64_t unf_c,
+                        std::uint64_t neg_c) {
   QuantCounts c;
   c.count = len;
   c.nan_inputs = nan_c;
@@ -251,7 +252,6 @@ QuantCounts run_blocks(std::size_t len, std::uint64_t first_index, const QuantOp
   constexpr std::size_t kBlock = 1u << 16;
   const std::size_t blocks = (len + kBlock - 1) / kBlock;
   const int threads = o.threads > 0 ? o.threads : omp_get_max_threads();
-  QuantCounts total;
   std::uint64_t nan_c = 0, ovf_c = 0, unf_c = 0, neg_c = 0;
 #pragma omp parallel for schedule(static) num_threads(threads) if (blocks > 1 && threads > 1) \
     reduction(+ : nan_c, ovf_c, unf_c, neg_c)
@@ -270,12 +270,7 @@ QuantCounts run_blocks(std::size_t len, std::uint64_t first_index, const QuantOp
       off += n;
     }
   }
-  total.count = len;
-  total.nan_inputs = nan_c;
-  total.overflow = ovf_c;
-  total.underflow = unf_c;
-  total.neg_clipped = neg_c;
-  return total;
+  return make_counts(len, nan_c, ovf_c, unf_c, neg_c);
 }
 
 Params make_params(const Format& f, const QuantOptions& o, const SpecialCodes& codes, double max,
