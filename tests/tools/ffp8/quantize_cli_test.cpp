@@ -7,7 +7,7 @@
 #include "core/format/format.hpp"
 #include "core/io/h5.hpp"
 #include "core/quant/quantize.hpp"
-#include "tests/cli/cli_run.hpp"
+#include "tests/tools/ffp8/cli_run.hpp"
 
 using ffp8::test::CliTest;
 using ffp8::test::expect_error;

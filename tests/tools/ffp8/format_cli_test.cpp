@@ -1,7 +1,7 @@
 // `ffp8 format SPEC --json`: the fields INTERFACES.md pins and one value per code.
 #include <nlohmann/json.hpp>
 
-#include "tests/cli/cli_run.hpp"
+#include "tests/tools/ffp8/cli_run.hpp"
 
 using ffp8::test::CliTest;
 using ffp8::test::expect_error;

@@ -10,7 +10,7 @@
 
 #include "core/infer/engine.hpp"
 #include "core/infer/model.hpp"
-#include "tests/infer/test_util.hpp"
+#include "tests/core/infer/test_util.hpp"
 
 namespace ffp8::infer {
 namespace {

@@ -11,8 +11,8 @@
 #include "core/format/fit.hpp"
 #include "explore/report/report.hpp"
 #include "explore/sweep/sweep.hpp"
-#include "hard_tensors.hpp"
-#include "test_util.hpp"
+#include "tests/explore/hard_tensors.hpp"
+#include "tests/explore/test_util.hpp"
 
 using namespace ffp8;
 using namespace ffp8::explore;

@@ -6,7 +6,7 @@
 #include "core/errors.hpp"
 #include "explore/config/config.hpp"
 #include "explore/sweep/source.hpp"
-#include "test_util.hpp"
+#include "tests/explore/test_util.hpp"
 
 using namespace ffp8;
 using namespace ffp8::explore;

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "core/errors.hpp"
-#include "tests/core/oracle.hpp"
+#include "tests/core/quant/oracle.hpp"
 
 namespace ffp8 {
 namespace {

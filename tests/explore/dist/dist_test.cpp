@@ -18,7 +18,7 @@
 #include "explore/dist/driver.hpp"
 #include "explore/dist/journal.hpp"
 #include "explore/sweep/units.hpp"
-#include "test_util.hpp"
+#include "tests/explore/test_util.hpp"
 
 using namespace ffp8;
 using namespace ffp8::explore;

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "explore/stats/bucket_stats.hpp"
-#include "hard_tensors.hpp"
+#include "tests/explore/hard_tensors.hpp"
 
 using namespace ffp8::explore;
 

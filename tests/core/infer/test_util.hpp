@@ -12,9 +12,9 @@
 
 namespace ffp8::infer::test {
 
-/// The repository root, from this header's path (tests/infer/test_util.hpp).
+/// The repository root, from this header's path (tests/core/infer/test_util.hpp).
 inline std::filesystem::path repo_root() {
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
+  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().parent_path();
 }
 
 /// A fresh temp folder removed at destruction.
@@ -53,12 +53,12 @@ inline std::string slurp(const std::filesystem::path& p) {
 }
 
 /// Exports `model` with tools/export.py into `out` with extra arguments (through
-/// tests/infer/export_calibrated.py when `calibrated_bn`: BatchNorm statistics from data, so that
+/// tests/core/infer/export_calibrated.py when `calibrated_bn`: BatchNorm statistics from data, so that
 /// untrained models have input-dependent logits); fails the test (fatal) when it fails.
 inline void export_model(const std::string& model, const std::filesystem::path& out, const std::string& args,
                          bool calibrated_bn = true) {
   const auto log = out.string() + ".log";
-  const std::string tool = calibrated_bn ? "tests/infer/export_calibrated.py" : "tools/export.py";
+  const std::string tool = calibrated_bn ? "tests/core/infer/export_calibrated.py" : "tools/export.py";
   const std::string cmd = "cd '" + repo_root().string() + "' && OMP_NUM_THREADS=2 OMP_WAIT_POLICY=PASSIVE " +
                           "/usr/bin/python3 " + tool + " '" + model + "' --out '" + out.string() + "' " + args;
   ASSERT_EQ(run(cmd, log), 0) << cmd << "\n" << slurp(log);

@@ -2,7 +2,7 @@
 quantizer (`ffp8 quantize`) at the same points: every conv2d/linear weight once, every
 conv2d/linear input activation per batch, with the per-layer formats eval.json reports.
 
-Run by CTest (tests/infer/CMakeLists.txt) with FFP8_BIN and FFP8_REPO set; /usr/bin/python3.
+Run by CTest (tests/explore/eval/CMakeLists.txt) with FFP8_BIN and FFP8_REPO set; /usr/bin/python3.
 """
 import json
 import os
@@ -14,7 +14,7 @@ import unittest
 import h5py
 import numpy as np
 
-REPO = os.environ.get("FFP8_REPO", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+REPO = os.environ.get("FFP8_REPO", os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 FFP8 = os.environ.get("FFP8_BIN", os.path.join(REPO, "build", "bin", "ffp8"))
 sys.path.insert(0, os.path.join(REPO, "tools"))
 import ffp8_h5  # noqa: E402
@@ -130,7 +130,7 @@ class QuantEmulation(unittest.TestCase):
             run([PY, os.path.join(REPO, "tools", "convert_data.py"), "fashion-mnist", "--split", "test",
                  "--limit", str(COUNT), "--out", data])
             mfile = os.path.join(tmp, "model.h5")
-            run([PY, os.path.join(REPO, "tests", "infer", "export_calibrated.py"), model_spec, "--out", mfile,
+            run([PY, os.path.join(REPO, "tests", "core", "infer", "export_calibrated.py"), model_spec, "--out", mfile,
                  "--seed", "5", *export_args], cwd=REPO)
             cfg = {"model": mfile, "data": data, "limit": COUNT, "batch": BATCH, "calib": 64, "formats": formats}
             cfg.update(extra or {})

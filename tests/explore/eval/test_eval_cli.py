@@ -1,7 +1,7 @@
 """`ffp8 eval` end to end (INTERFACES.md "Evaluation"): eval.json fields, --logits, float32 parity with
 PyTorch through the CLI, exit codes and one-sentence errors naming the file or key at fault.
 
-Run by CTest (tests/infer/CMakeLists.txt) with FFP8_BIN and FFP8_REPO set; /usr/bin/python3.
+Run by CTest (tests/explore/eval/CMakeLists.txt) with FFP8_BIN and FFP8_REPO set; /usr/bin/python3.
 """
 import json
 import os
@@ -13,7 +13,7 @@ import unittest
 import h5py
 import numpy as np
 
-REPO = os.environ.get("FFP8_REPO", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+REPO = os.environ.get("FFP8_REPO", os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 FFP8 = os.environ.get("FFP8_BIN", os.path.join(REPO, "build", "bin", "ffp8"))
 PY = "/usr/bin/python3"
 ENV = dict(os.environ, OMP_NUM_THREADS="2", OMP_WAIT_POLICY="PASSIVE")
@@ -31,7 +31,7 @@ class EvalCli(unittest.TestCase):
         cls.data = os.path.join(t, "data.h5")
         cls.model = os.path.join(t, "model.h5")
         for cmd in ([PY, "tools/convert_data.py", "fashion-mnist", "--split", "test", "--limit", "300", "--out", cls.data],
-                    [PY, "tests/infer/export_calibrated.py", "tools/ffp8_models.py:inception_small", "--out", cls.model,
+                    [PY, "tests/core/infer/export_calibrated.py", "tools/ffp8_models.py:inception_small", "--out", cls.model,
                      "--seed", "4", "--calib-data", cls.data, "--reference", "300"]):
             p = run(cmd, cwd=REPO)
             assert p.returncode == 0, p.stdout + p.stderr

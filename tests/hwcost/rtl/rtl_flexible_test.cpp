@@ -3,7 +3,7 @@
 #include <bit>
 #include <cmath>
 
-#include "tests/hwcost/sim_harness.hpp"
+#include "tests/hwcost/rtl/sim_harness.hpp"
 
 namespace ffp8::hwcost::test {
 namespace {

@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "explore/metrics/score.hpp"
-#include "hard_tensors.hpp"
+#include "tests/explore/hard_tensors.hpp"
 
 using namespace ffp8;
 using namespace ffp8::explore;

@@ -6,7 +6,7 @@
 #include <random>
 
 #include "core/quant/quantize.hpp"
-#include "tests/hwcost/sim_harness.hpp"
+#include "tests/hwcost/rtl/sim_harness.hpp"
 
 namespace ffp8::hwcost::test {
 namespace {

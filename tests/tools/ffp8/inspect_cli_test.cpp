@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/io/h5.hpp"
-#include "tests/cli/cli_run.hpp"
+#include "tests/tools/ffp8/cli_run.hpp"
 
 using ffp8::test::CliTest;
 using ffp8::test::expect_error;

@@ -9,7 +9,7 @@
 #include "core/infer/evaluate.hpp"
 #include "core/infer/model.hpp"
 #include "core/io/h5.hpp"
-#include "tests/infer/test_util.hpp"
+#include "tests/core/infer/test_util.hpp"
 
 namespace ffp8::infer {
 namespace {

@@ -8,7 +8,7 @@
 #include "core/errors.hpp"
 #include "explore/metrics/score.hpp"
 #include "explore/stats/bucket_stats.hpp"
-#include "hard_tensors.hpp"
+#include "tests/explore/hard_tensors.hpp"
 
 using namespace ffp8;
 using namespace ffp8::explore;

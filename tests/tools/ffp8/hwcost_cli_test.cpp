@@ -1,41 +1,33 @@
 // `ffp8 hwcost` as users and scripts run it: the pinned JSON keys and the exit codes.
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
-#include <filesystem>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
-#include <sys/wait.h>
+#include <vector>
+
+#include "tests/tools/ffp8/cli_run.hpp"
 
 namespace {
 
 struct CliRun {
   int code = -1;
-  std::string out;
+  std::string out;  ///< stdout then stderr
 };
 
+/// Runs `ffp8 hwcost ARGS` (ARGS split at spaces), its output captured in a fresh temp folder.
 CliRun run(const std::string& args) {
-#ifndef FFP8_CLI
-  ADD_FAILURE() << "FFP8_CLI not defined: the ffp8 target is missing";
-  return {};
-#else
-  if (!std::filesystem::exists(FFP8_CLI)) {
-    ADD_FAILURE() << FFP8_CLI << " is not built";
-    return {};
-  }
-  const std::string cmd = std::string(FFP8_CLI) + " hwcost " + args + " 2>&1";
-  CliRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf{};
-  while (fgets(buf.data(), buf.size(), p)) r.out += buf.data();
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-#endif
+  std::vector<std::string> argv{"hwcost"};
+  std::istringstream words(args);
+  for (std::string w; words >> w;) argv.push_back(w);
+  std::string tmpl = (std::filesystem::temp_directory_path() / "ffp8-hwcost-cli-XXXXXX").string();
+  const std::filesystem::path dir = mkdtemp(tmpl.data());
+  const ffp8::test::Result r = ffp8::test::ffp8(dir, argv);
+  std::filesystem::remove_all(dir);
+  return {r.rc, r.out + r.err};
 }
 
-TEST(Cli, JsonHasThePinnedKeys) {
+TEST(HwcostCli, JsonHasThePinnedKeys) {
   for (const std::string acc : {"fp32", "fp16", "kulisch"}) {
     const CliRun r = run("--format e4m3fn --accumulator " + acc + " --json");
     ASSERT_EQ(r.code, 0) << r.out;
@@ -49,7 +41,7 @@ TEST(Cli, JsonHasThePinnedKeys) {
   }
 }
 
-TEST(Cli, FlexibleAndMixedOperands) {
+TEST(HwcostCli, FlexibleAndMixedOperands) {
   const CliRun r = run("--weight e4m3fn --activation s0e4m4b10 --accumulator kulisch --flexible --json");
   ASSERT_EQ(r.code, 0) << r.out;
   const auto j = nlohmann::json::parse(r.out);
@@ -57,7 +49,7 @@ TEST(Cli, FlexibleAndMixedOperands) {
   EXPECT_EQ(j.at("activation").get<std::string>(), "s0e4m4b10");
 }
 
-TEST(Cli, BadInputExitsOneWithOneSentence) {
+TEST(HwcostCli, BadInputExitsOneWithOneSentence) {
   CliRun r = run("--format e4m3fn --tech /nonexistent/lib.json");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.out.find("/nonexistent/lib.json"), std::string::npos) << r.out;
@@ -69,7 +61,7 @@ TEST(Cli, BadInputExitsOneWithOneSentence) {
   EXPECT_NE(r.out.find("--format"), std::string::npos) << r.out;
 }
 
-TEST(Cli, UsageErrorsExitTwo) {
+TEST(HwcostCli, UsageErrorsExitTwo) {
   EXPECT_EQ(run("").code, 2);
   EXPECT_EQ(run("--format e4m3fn --accumulator fp64").code, 2);
   EXPECT_EQ(run("--format e4m3fn --no-such-flag").code, 2);
