@@ -35,7 +35,7 @@ std::vector<ffp8::Format> space(double max_abs) {
   std::vector<ffp8::Format> out;
   for (int sign : {0, 1})
     for (int e = 1; e + sign <= 8; ++e) {
-      const ffp8::explore::Layout l{sign, e, 8 - sign - e};
+      const ffp8::explore::FormatTemplate l{sign, e, 8 - sign - e};
       const int fit = ffp8::explore::fit_bias(l, max_abs);
       for (int b = fit - 48; b < fit + 16; ++b) out.push_back(l.with_bias(b));
     }

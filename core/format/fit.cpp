@@ -5,11 +5,11 @@
 
 namespace ffp8 {
 
-int fit_bias(const Format& layout, double a) {
+int fit_bias(const Format& f, double a) {
   constexpr int kLo = -1000, kHi = 1000;
-  if (!(a > 0)) return (1 << (layout.exp - 1)) - 1;
+  if (!(a > 0)) return (1 << (f.exp - 1)) - 1;
   if (!std::isfinite(a)) return kLo;
-  Format f0 = layout;
+  Format f0 = f;
   f0.bias = 0;
   // max(V) = m0 * 2^-b halves with each step of the bias: start from the closed form, then
   // step to the exact answer (the log2 estimate can be off by one either way).

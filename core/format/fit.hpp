@@ -5,9 +5,10 @@
 
 namespace ffp8 {
 
-/// Fit bias for the layout of `layout` (its own bias is ignored) and largest magnitude `a`:
+/// Fit bias for the template of `f` (sign, exp, man, specials; its own bias is ignored) and
+/// largest magnitude `a`:
 /// the largest b in [-1000, 1000] with max(V) >= a. `a` of 0 or NaN (no data) gives the IEEE
 /// bias 2^(exp-1) - 1; an infinite `a` gives -1000. Exact: checked by brute force in tests.
-int fit_bias(const Format& layout, double a);
+int fit_bias(const Format& f, double a);
 
 }  // namespace ffp8

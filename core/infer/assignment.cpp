@@ -22,7 +22,7 @@ FormatChoice FormatChoice::parse(std::string_view text) {
     return c;
   }
   if (text.substr(0, 9) == "fit:auto:") {
-    // "fit:auto:eE": the signed 8-bit layout s1eEm(7-E); its unsigned twin must be valid too.
+    // "fit:auto:eE": the signed 8-bit template s1eEm(7-E); its unsigned twin must be valid too.
     const std::string e(text.substr(9));
     const bool digits = e.size() >= 2 && e[0] == 'e' && e.find_first_not_of("0123456789", 1) == std::string::npos;
     const int exp = digits && e.size() <= 3 ? std::stoi(e.substr(1)) : 0;
@@ -31,7 +31,7 @@ FormatChoice FormatChoice::parse(std::string_view text) {
     try {
       if (exp < 1 || exp > 7) throw FormatError("bad exponent width");
       c.format = Format::parse(fmt::format("s1e{}m{}b0", exp, 7 - exp));
-      c.layout(false).validate();
+      c.template_for(false).validate();
     } catch (const FormatError&) {
       throw FormatError(fmt::format("'{}' is not a format choice: 'fit:auto:' takes an exponent width of an 8-bit "
                                     "format, 'e1'..'e7' (e.g. 'fit:auto:e4': s0e4m4 or s1e4m3 per layer)", text));
@@ -39,21 +39,21 @@ FormatChoice FormatChoice::parse(std::string_view text) {
     return c;
   }
   if (text.substr(0, 4) == "fit:") {
-    const std::string layout(text.substr(4));
+    const std::string tmpl(text.substr(4));
     c.kind = Kind::Fit;
     // "s1e4m3" or "s1e4m3-fn": give it a placeholder bias so the format parser checks the rest.
-    const auto dash = layout.find('-');
-    const std::string head = layout.substr(0, dash), tail = dash == std::string::npos ? "" : layout.substr(dash);
+    const auto dash = tmpl.find('-');
+    const std::string head = tmpl.substr(0, dash), tail = dash == std::string::npos ? "" : tmpl.substr(dash);
     if (head.find('b') != std::string::npos)
-      throw FormatError(fmt::format("'{}': a fit layout has no bias (the fit rule chooses it per layer), e.g. 'fit:{}'",
+      throw FormatError(fmt::format("'{}': a fit template has no bias (the fit rule chooses it per layer), e.g. 'fit:{}'",
                                     text, head.substr(0, head.find('b')) + tail));
     try {
       c.format = Format::parse(head + "b0" + tail);
     } catch (const FormatError&) {
       try {
-        c.format = Format::parse(layout);  // a preset alias: its layout, bias chosen by fit
+        c.format = Format::parse(tmpl);  // a preset alias: its template, bias chosen by fit
       } catch (const FormatError&) {
-        throw FormatError(fmt::format("'{}' is not a format choice: after 'fit:' give a layout such as 's1e4m3' or "
+        throw FormatError(fmt::format("'{}' is not a format choice: after 'fit:' give a template such as 's1e4m3' or "
                                       "'s0e4m4-nosub' (sign, exp, man, optional suffixes)", text));
       }
     }
@@ -63,7 +63,7 @@ FormatChoice FormatChoice::parse(std::string_view text) {
   try {
     c.format = Format::parse(text);
   } catch (const FormatError& e) {
-    throw FormatError(fmt::format("{} (a format choice is 'float32', 'int8', a format name or preset, or 'fit:LAYOUT')",
+    throw FormatError(fmt::format("{} (a format choice is 'float32', 'int8', a format name or preset, or 'fit:TEMPLATE')",
                                   e.what()));
   }
   return c;
@@ -86,7 +86,7 @@ std::string FormatChoice::text() const {
   return "float32";
 }
 
-Format FormatChoice::layout(bool has_negative) const {
+Format FormatChoice::template_for(bool has_negative) const {
   if (!auto_sign || has_negative) return format;
   Format f = format;  // the unsigned twin: the sign bit becomes a mantissa bit
   f.sign = 0;
@@ -147,8 +147,8 @@ bool uses_int8(const Assignment& a) {
 
 namespace {
 
-Format with_bias(const Format& layout, int b, const std::string& node, const char* role, double a) {
-  Format f = layout;
+Format with_bias(const Format& tmpl, int b, const std::string& node, const char* role, double a) {
+  Format f = tmpl;
   f.bias = b;
   try {
     f.validate();
@@ -198,7 +198,7 @@ QuantPlan resolve_plan(const Model& model, const Assignment& assignment, const s
     } else if (wc.kind == FormatChoice::Kind::Int8) {
       lf.weight_int8 = Int8Quantizer::for_max_abs(lf.weight_max_abs);
     } else if (wc.kind == FormatChoice::Kind::Fit) {
-      // One pass gives each group's range; the sign of an auto layout is chosen per tensor (from
+      // One pass gives each group's range; the sign of an auto template is chosen per tensor (from
       // the smallest value of all groups), also with per-channel biases.
       const std::int64_t groups = per_channel ? n.weight.shape[0] : 1;
       const std::int64_t len = numel(n.weight.shape) / groups;
@@ -208,10 +208,10 @@ QuantPlan resolve_plan(const Model& model, const Assignment& assignment, const s
         ranges[c].add(n.weight.data.data() + c * len, static_cast<std::size_t>(len));
         min = std::min(min, ranges[c].min);
       }
-      const Format layout = wc.layout(min < 0);
+      const Format tmpl = wc.template_for(min < 0);
       for (const RangeStats& r : ranges) {
-        const double a = r.fit_a(layout.sign);
-        lf.weight.push_back(with_bias(layout, fit_bias(layout, a), n.name, "weight", a));
+        const double a = r.fit_a(tmpl.sign);
+        lf.weight.push_back(with_bias(tmpl, fit_bias(tmpl, a), n.name, "weight", a));
       }
     }
     // activations
@@ -226,9 +226,9 @@ QuantPlan resolve_plan(const Model& model, const Assignment& assignment, const s
     } else if (ac.kind == FormatChoice::Kind::Int8) {
       lf.activation_int8 = Int8Quantizer::for_max_abs(lf.activation_range->max_abs);
     } else if (ac.kind == FormatChoice::Kind::Fit) {
-      const Format layout = ac.layout(lf.activation_range->min < 0);
-      const double a = lf.activation_range->fit_a(layout.sign);
-      lf.activation = with_bias(layout, fit_bias(layout, a), n.name, "activation", a);
+      const Format tmpl = ac.template_for(lf.activation_range->min < 0);
+      const double a = lf.activation_range->fit_a(tmpl.sign);
+      lf.activation = with_bias(tmpl, fit_bias(tmpl, a), n.name, "activation", a);
     }
     for (const Format& f : lf.weight) require_fast(f, n.name, "weight");
     if (lf.activation) require_fast(*lf.activation, n.name, "activation");

@@ -1,8 +1,8 @@
 #pragma once
 // Format assignment of a model: which format each conv2d/linear layer uses for its weights and
 // for its input activation. Role defaults plus per-node overrides, each "float32" (no
-// quantization), a format name ("s1e4m3b10", "e4m3fn"), "fit:LAYOUT" ("fit:s0e4m4"): that
-// (sign, exp, man, specials) with the fit bias of FORMAT.md chosen per layer, or "int8": INT8
+// quantization), a format name ("s1e4m3b10", "e4m3fn"), "fit:TEMPLATE" ("fit:s0e4m4"): that
+// template (sign, exp, man, specials) with the fit bias of FORMAT.md chosen per layer, or "int8": INT8
 // per-tensor symmetric (core/infer/int8.hpp), the integer baseline.
 #include <cstdint>
 #include <map>
@@ -22,19 +22,20 @@ namespace ffp8::infer {
 struct FormatChoice {
   enum class Kind : std::uint8_t { Float32, Fixed, Fit, Int8 };
   Kind kind = Kind::Float32;
-  Format format;  ///< Fixed: the format; Fit: the layout (its bias is chosen per layer)
+  Format format;  ///< Fixed: the format; Fit: the template (its bias is chosen per layer)
   /// Fit only, "fit:auto:eE": the sign is chosen per layer too: 0 (`format` with one more
   /// mantissa bit) when the tensor has no negative value, else 1 (`format`, 8 bits wide).
   bool auto_sign = false;
 
-  /// Parses "float32", "int8", a format name or preset, "fit:LAYOUT" (LAYOUT like "s1e4m3" or
+  /// Parses "float32", "int8", a format name or preset, "fit:TEMPLATE" (TEMPLATE like "s1e4m3" or
   /// "s1e4m3-fn", or a preset whose bias is then replaced) or "fit:auto:eE" (8-bit, E exponent
   /// bits, sign per layer). Throws FormatError quoting `text`.
   static FormatChoice parse(std::string_view text);
   /// Text form: "float32", "int8", "s1e4m3b10", "fit:s1e4m3" (with suffixes), "fit:auto:e4".
   std::string text() const;
-  /// Fit only: the layout for a tensor with (or without) negative values.
-  Format layout(bool has_negative) const;
+  /// Fit only: the template (a format whose bias is to be chosen) for a tensor with (or without)
+  /// negative values.
+  Format template_for(bool has_negative) const;
 };
 
 /// Weight and activation choices of one layer.

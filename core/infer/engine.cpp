@@ -19,8 +19,7 @@
 
 namespace ffp8::infer {
 
-// Buffers live from their producer to their last consumer; a pool reuses them across nodes and
-// batches, so memory follows the batch size and the widest part of the graph.
+// One worker's buffer pool (see the file comment) and its activation counts.
 struct Engine::Worker {
   std::vector<std::vector<float>> pool;
   std::vector<QuantCounts> activation;  // per counts_ entry, since the last merge

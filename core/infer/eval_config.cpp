@@ -64,7 +64,7 @@ Assignment get_assignment(const json& f, const std::string& source, const std::s
   for (const char* role : {"weight", "activation"})
     if (!f.contains(role))
       fail(source, at + "/" + role,
-           "is required: the default format of that role (\"float32\", \"int8\", a format name, or \"fit:LAYOUT\")");
+           "is required: the default format of that role (\"float32\", \"int8\", a format name, or \"fit:TEMPLATE\")");
   Assignment a;
   a.weight = get_choice(f["weight"], source, at + "/weight");
   a.activation = get_choice(f["activation"], source, at + "/activation");

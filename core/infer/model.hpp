@@ -86,8 +86,6 @@ struct Model {
 
   /// Shape of tensor `id` (batch excluded).
   const Shape& tensor_shape(int id) const { return id == 0 ? input_shape : nodes[id - 1].shape; }
-  /// Name of tensor `id`.
-  const std::string& tensor_name(int id) const { return id == 0 ? input_name : nodes[id - 1].name; }
   /// Index of the node called `name`, or -1.
   int find(std::string_view name) const;
 };

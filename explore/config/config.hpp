@@ -29,7 +29,7 @@ struct InputConfig {
   std::vector<std::string> nodes;      ///< glob patterns over node names (empty: all)
 };
 
-/// How the bias of each layout is chosen.
+/// How the bias of each template is chosen.
 struct BiasSpec {
   enum class Kind : std::uint8_t { Range, List, Fit, Percentile, Argmin };
   Kind kind = Kind::Fit;
@@ -51,7 +51,7 @@ struct SpaceConfig {
   std::vector<Rounding> rounding = {Rounding::Rne};
   bool saturate = true;
   std::uint64_t seed = 0;               ///< stochastic rounding stream (direct path)
-  int man_min = 0;                      ///< constraint: skip layouts with man < man_min
+  int man_min = 0;                      ///< constraint: skip templates with man < man_min
   int man_max = 15;
   std::vector<std::string> exclude;     ///< canonical format names never evaluated
 };

@@ -7,7 +7,7 @@
 #include <set>
 
 #include "core/errors.hpp"
-#include "explore/dist/codec.hpp"
+#include "explore/dist/serial.hpp"
 #include "explore/dist/journal.hpp"
 
 namespace ffp8::explore::dist {
@@ -149,7 +149,7 @@ DriveOutcome drive(const SweepConfig& c, const SweepPlan& plan, const std::vecto
   for (const auto& [u, bytes] : done) {
     try {
       results[u] = decode_result(bytes, sources);
-    } catch (const DataError& e) {  // a record of an older ffp8 (another codec tag) passes its checksum
+    } catch (const DataError& e) {  // a record of an older ffp8 (another record tag) passes its checksum
       throw DataError(fmt::format("journal \"{}\" unit {} ({}): {}; delete the journal to start over",
                                   from.at(u).string(), u, plan.units()[u].name, e.what()));
     }

@@ -24,7 +24,7 @@ struct Task {
   std::string input;
 };
 
-/// Runs a task in this process: the encoded UnitResult (codec.hpp). MPI workers call it too.
+/// Runs a task in this process: the encoded UnitResult (serial.hpp). MPI workers call it too.
 std::string execute_task(const SweepConfig& config, const SweepPlan& plan,
                          const std::vector<std::unique_ptr<TensorSource>>& sources, const Task& task);
 

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "core/errors.hpp"
-#include "explore/dist/codec.hpp"
+#include "explore/dist/serial.hpp"
 
 namespace ffp8::explore::dist {
 

@@ -9,15 +9,15 @@ namespace {
 
 class PaperStrategy : public Strategy {
  public:
-  PaperStrategy(const SweepConfig& c, std::vector<Layout> layouts) : config_(c), layouts_(std::move(layouts)) {}
+  PaperStrategy(const SweepConfig& c, std::vector<FormatTemplate> templates) : config_(c), templates_(std::move(templates)) {}
   std::string name() const override { return "ffp8_paper"; }
   std::vector<std::pair<Format, Rounding>> candidates(const Group& g) const override {
-    // Drop the sign bit for never-negative data when the space offers unsigned layouts.
-    const bool has_unsigned = std::any_of(layouts_.begin(), layouts_.end(), [](const Layout& l) { return l.sign == 0; });
-    const bool has_signed = std::any_of(layouts_.begin(), layouts_.end(), [](const Layout& l) { return l.sign == 1; });
+    // Drop the sign bit for never-negative data when the space offers unsigned templates.
+    const bool has_unsigned = std::any_of(templates_.begin(), templates_.end(), [](const FormatTemplate& l) { return l.sign == 0; });
+    const bool has_signed = std::any_of(templates_.begin(), templates_.end(), [](const FormatTemplate& l) { return l.sign == 1; });
     const int sign = (g.min >= 0 && has_unsigned) || !has_signed ? 0 : 1;
     std::vector<std::pair<Format, Rounding>> out;
-    for (const Layout& l : layouts_) {
+    for (const FormatTemplate& l : templates_) {
       if (l.sign != sign) continue;
       const Format f = l.with_bias(fit_bias(l, sign == 0 ? g.max_positive : g.max_abs));
       try {
@@ -32,17 +32,17 @@ class PaperStrategy : public Strategy {
 
  private:
   const SweepConfig& config_;
-  std::vector<Layout> layouts_;
+  std::vector<FormatTemplate> templates_;
 };
 
 class BestByMetric : public Strategy {
  public:
-  BestByMetric(const SweepConfig& c, std::vector<Layout> layouts) : config_(c), layouts_(std::move(layouts)) {}
+  BestByMetric(const SweepConfig& c, std::vector<FormatTemplate> templates) : config_(c), templates_(std::move(templates)) {}
   std::string name() const override { return "best_by_metric"; }
   std::vector<std::pair<Format, Rounding>> candidates(const Group& g) const override {
     std::vector<std::pair<Format, Rounding>> out;
     SkipCounts ignored;
-    for (const Layout& l : layouts_)
+    for (const FormatTemplate& l : templates_)
       for (const BiasChoice& b : biases_for(l, config_.space.bias, *g.stats, g.extent()))
         if (auto f = make_format(l, b.bias, config_.space, ignored))
           for (Rounding r : config_.space.rounding) out.emplace_back(*f, r);
@@ -51,21 +51,21 @@ class BestByMetric : public Strategy {
 
  private:
   const SweepConfig& config_;
-  std::vector<Layout> layouts_;
+  std::vector<FormatTemplate> templates_;
 };
 
 }  // namespace
 
-std::unique_ptr<Strategy> make_strategy(const SweepConfig& config, const std::vector<Layout>& layouts) {
-  if (config.selection.strategy == "ffp8_paper") return std::make_unique<PaperStrategy>(config, layouts);
-  if (config.selection.strategy == "best_by_metric") return std::make_unique<BestByMetric>(config, layouts);
+std::unique_ptr<Strategy> make_strategy(const SweepConfig& config, const std::vector<FormatTemplate>& templates) {
+  if (config.selection.strategy == "ffp8_paper") return std::make_unique<PaperStrategy>(config, templates);
+  if (config.selection.strategy == "best_by_metric") return std::make_unique<BestByMetric>(config, templates);
   return nullptr;
 }
 
 std::vector<Choice> select_formats(const SweepConfig& config, const std::vector<Group>& groups,
-                                   const std::vector<Layout>& layouts, const ScoreFn& score) {
+                                   const std::vector<FormatTemplate>& templates, const ScoreFn& score) {
   std::vector<Choice> out;
-  const auto strategy = make_strategy(config, layouts);
+  const auto strategy = make_strategy(config, templates);
   if (!strategy) return out;
   const Metric m = config.selection.metric;
   const bool maximize = info(m).goal == Goal::Max;

@@ -25,10 +25,10 @@ class Strategy {
 };
 
 /// Builds the strategy the config names ("ffp8_paper" or "best_by_metric"); nullptr for "none".
-std::unique_ptr<Strategy> make_strategy(const SweepConfig& config, const std::vector<Layout>& layouts);
+std::unique_ptr<Strategy> make_strategy(const SweepConfig& config, const std::vector<FormatTemplate>& templates);
 
 /// Applies the config's strategy to every tensor group and every role group: one Choice each.
 std::vector<Choice> select_formats(const SweepConfig& config, const std::vector<Group>& groups,
-                                   const std::vector<Layout>& layouts, const ScoreFn& score);
+                                   const std::vector<FormatTemplate>& templates, const ScoreFn& score);
 
 }  // namespace ffp8::explore

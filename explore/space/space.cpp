@@ -9,15 +9,15 @@
 
 namespace ffp8::explore {
 
-std::string Layout::name() const {
+std::string FormatTemplate::name() const {
   std::string s = fmt::format("s{}e{}m{}", sign, exp, man);
   if (specials != Specials::None) s += fmt::format("-{}", to_string(specials));
   if (!subnormals) s += "-nosub";
   return s;
 }
 
-std::vector<Layout> expand_layouts(const SpaceConfig& space, SkipCounts& skipped) {
-  std::vector<Layout> out;
+std::vector<FormatTemplate> expand_templates(const SpaceConfig& space, SkipCounts& skipped) {
+  std::vector<FormatTemplate> out;
   // Either man = width - sign - exp for each width, or man swept directly.
   const bool by_man = !space.man.empty();
   const std::vector<int>& outer = by_man ? space.man : space.width;
@@ -35,25 +35,25 @@ std::vector<Layout> expand_layouts(const SpaceConfig& space, SkipCounts& skipped
               ++skipped.constraint;
               continue;
             }
-            const Layout l{s, e, m, sp, sub};
+            const FormatTemplate l{s, e, m, sp, sub};
             try {
               l.with_bias((1 << (e - 1)) - 1).validate();
             } catch (const FormatError&) {
               ++skipped.invalid;
               continue;
             }
-            if (std::find_if(out.begin(), out.end(), [&](const Layout& o) { return o.name() == l.name(); }) == out.end())
+            if (std::find_if(out.begin(), out.end(), [&](const FormatTemplate& o) { return o.name() == l.name(); }) == out.end())
               out.push_back(l);
           }
   return out;
 }
 
-int fit_bias(const Layout& layout, double a) {
+int fit_bias(const FormatTemplate& t, double a) {
   // One definition of the rule for the whole project (core/format/fit.hpp).
-  return ffp8::fit_bias(layout.with_bias(0), a);
+  return ffp8::fit_bias(t.with_bias(0), a);
 }
 
-std::vector<BiasChoice> biases_for(const Layout& layout, const BiasSpec& spec, const BucketStats& stats,
+std::vector<BiasChoice> biases_for(const FormatTemplate& t, const BiasSpec& spec, const BucketStats& stats,
                                    const Extent& extent) {
   std::vector<BiasChoice> out;
   switch (spec.kind) {
@@ -64,11 +64,11 @@ std::vector<BiasChoice> biases_for(const Layout& layout, const BiasSpec& spec, c
       for (int b : spec.list) out.push_back({b, "list", false});
       break;
     case BiasSpec::Kind::Fit:
-      // FORMAT.md: a = max|x|, negatives ignored for unsigned layouts (they clip to 0 anyway).
-      out.push_back({fit_bias(layout, layout.sign == 0 ? extent.max_positive : extent.max_abs), "fit", false});
+      // FORMAT.md: a = max|x|, negatives ignored for unsigned templates (they clip to 0 anyway).
+      out.push_back({fit_bias(t, t.sign == 0 ? extent.max_positive : extent.max_abs), "fit", false});
       break;
     case BiasSpec::Kind::Percentile:
-      out.push_back({fit_bias(layout, stats.abs_percentile(spec.percentile, layout.sign == 0)),
+      out.push_back({fit_bias(t, stats.abs_percentile(spec.percentile, t.sign == 0)),
                      fmt::format("percentile:{}", spec.percentile), false});
       break;
     case BiasSpec::Kind::Argmin:
@@ -79,8 +79,8 @@ std::vector<BiasChoice> biases_for(const Layout& layout, const BiasSpec& spec, c
   return out;
 }
 
-std::optional<Format> make_format(const Layout& layout, int b, const SpaceConfig& space, SkipCounts& skipped) {
-  const Format f = layout.with_bias(b);
+std::optional<Format> make_format(const FormatTemplate& t, int b, const SpaceConfig& space, SkipCounts& skipped) {
+  const Format f = t.with_bias(b);
   try {
     f.validate();
   } catch (const FormatError&) {

@@ -1,6 +1,6 @@
 #pragma once
-// The design space: layouts (sign, exp, man, specials, subnormals) from the config's lists,
-// biases per layout (a range, a list, or chosen per tensor by the fit rule of FORMAT.md), and
+// The design space: templates (sign, exp, man, specials, subnormals) from the config's lists,
+// biases per template (a range, a list, or chosen per tensor by the fit rule of FORMAT.md), and
 // the constraints. Combinations that cannot be a format are skipped and counted, not errors.
 #include <cstdint>
 #include <optional>
@@ -14,7 +14,7 @@
 namespace ffp8::explore {
 
 /// A format without its bias.
-struct Layout {
+struct FormatTemplate {
   int sign = 1, exp = 4, man = 3;
   Specials specials = Specials::None;
   bool subnormals = true;
@@ -32,14 +32,14 @@ struct SkipCounts {
   std::uint64_t total() const { return man_negative + constraint + invalid + excluded; }
 };
 
-/// Every valid layout of the space, in config order; skipped ones counted in `skipped`.
-std::vector<Layout> expand_layouts(const SpaceConfig& space, SkipCounts& skipped);
+/// Every valid template of the space, in config order; skipped ones counted in `skipped`.
+std::vector<FormatTemplate> expand_templates(const SpaceConfig& space, SkipCounts& skipped);
 
-/// The fit bias of FORMAT.md for a layout: the largest b whose max(V) >= a (a > 0 finite), clamped
+/// The fit bias of FORMAT.md for a template: the largest b whose max(V) >= a (a > 0 finite), clamped
 /// to the valid bias range; a == 0 gives the IEEE bias 2^(exp-1) - 1. Delegates to core's rule.
-int fit_bias(const Layout& layout, double a);
+int fit_bias(const FormatTemplate& t, double a);
 
-/// One bias to evaluate for a layout and how it was chosen.
+/// One bias to evaluate for a template and how it was chosen.
 struct BiasChoice {
   int bias = 0;
   std::string rule;      ///< "range", "list", "fit", "percentile:P", "argmin:METRIC"
@@ -51,12 +51,12 @@ struct Extent {
   double max_abs = 0;       ///< largest |x|
   double max_positive = 0;  ///< largest positive x (0 when none)
 };
-/// The biases the spec asks for, for `layout` on a tensor (group) with statistics `stats`
+/// The biases the spec asks for, for `t` on a tensor (group) with statistics `stats`
 /// (percentile rule) and largest magnitudes `extent` (fit rule).
-std::vector<BiasChoice> biases_for(const Layout& layout, const BiasSpec& spec, const BucketStats& stats,
+std::vector<BiasChoice> biases_for(const FormatTemplate& t, const BiasSpec& spec, const BucketStats& stats,
                                    const Extent& extent);
 
-/// The validated format of `layout` with bias `b`, or nullopt (counted) if invalid or excluded.
-std::optional<Format> make_format(const Layout& layout, int b, const SpaceConfig& space, SkipCounts& skipped);
+/// The validated format of `t` with bias `b`, or nullopt (counted) if invalid or excluded.
+std::optional<Format> make_format(const FormatTemplate& t, int b, const SpaceConfig& space, SkipCounts& skipped);
 
 }  // namespace ffp8::explore

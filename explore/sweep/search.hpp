@@ -2,7 +2,7 @@
 // Ask/tell search over the candidates of one group (Timeloop's Next/Report): the engine asks a
 // strategy for a batch, scores it (in parallel, statistics path or direct), and tells the scores
 // back, so grid, random or guided strategies plug into one engine. The grid is what the sweep
-// uses: every (layout, rounding, bias) of the space in one batch.
+// uses: every (template, rounding, bias) of the space in one batch.
 #include <cstdint>
 #include <string>
 #include <vector>

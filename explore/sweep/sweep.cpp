@@ -111,13 +111,13 @@ std::vector<ErrorSums> run_direct(const Group& g, const std::vector<std::pair<Fo
 /// scores every batch: statistics path where exact, the rest by the direct path in one read.
 class Engine {
  public:
-  Engine(const SweepConfig& c, const std::vector<Layout>& layouts, UnitResult& u)
-      : c_(c), u_(u), layouts_(layouts), threads_(threads_of(c)), needs_(needs_for(c)) {}
+  Engine(const SweepConfig& c, const std::vector<FormatTemplate>& templates, UnitResult& u)
+      : c_(c), u_(u), templates_(templates), threads_(threads_of(c)), needs_(needs_for(c)) {}
 
-  /// The grid of the space for a group: layouts x roundings x biases (per the bias rule).
+  /// The grid of the space for a group: templates x roundings x biases (per the bias rule).
   std::vector<Candidate> grid(const Group& g) {
     std::vector<Candidate> out;
-    for (const Layout& l : layouts_)
+    for (const FormatTemplate& l : templates_)
       for (Rounding rd : c_.space.rounding) {
         const std::int64_t set = next_set_;
         bool any_argmin = false;
@@ -182,7 +182,7 @@ class Engine {
     }
   }
 
-  std::optional<Format> make_counted(const Layout& l, int b) {
+  std::optional<Format> make_counted(const FormatTemplate& l, int b) {
     SkipCounts local;
     auto f = make_format(l, b, c_.space, local);
     if (!f) {
@@ -221,7 +221,7 @@ class Engine {
  private:
   const SweepConfig& c_;
   UnitResult& u_;
-  const std::vector<Layout>& layouts_;
+  const std::vector<FormatTemplate>& templates_;
   int threads_;
   ScoreNeeds needs_;
   std::int64_t next_set_ = 0;
@@ -256,7 +256,7 @@ double column_value(const Point& p, const Group& g, std::string_view column) {
 }
 
 SweepPlan::SweepPlan(const SweepConfig& c, const std::vector<std::unique_ptr<TensorSource>>& sources) {
-  layouts_ = expand_layouts(c.space, layout_skips_);
+  templates_ = expand_templates(c.space, template_skips_);
   std::map<std::string, double> role_cost;
   std::vector<std::string> roles;
   for (std::size_t i = 0; i < sources.size(); ++i) {
@@ -276,7 +276,7 @@ UnitResult run_tensor_unit(const SweepConfig& c, const SweepPlan& plan,
   const auto& s = sources.at(plan.units().at(unit).source);
   const int threads = threads_of(c);
   UnitResult u;
-  Engine engine(c, plan.layouts(), u);
+  Engine engine(c, plan.templates(), u);
   const bool recip = needs_for(c).relative;
   // One read: tensor statistics and, when asked, per-channel statistics together.
   Collector whole(threads, recip);
@@ -383,7 +383,7 @@ std::vector<Group> role_groups(const SweepConfig& c, const SweepPlan& plan,
 UnitResult run_role_unit(const SweepConfig& c, const SweepPlan& plan, const Group& role_group) {
   UnitResult u;
   u.groups.push_back(role_group);
-  Engine engine(c, plan.layouts(), u);
+  Engine engine(c, plan.templates(), u);
   engine.score_group(0);
   engine.reduce_argmin_sets();
   u.groups.front().stats.reset();  // the caller has them; a result carries only its points
@@ -396,7 +396,7 @@ SweepResult assemble(const SweepConfig& c, const SweepPlan& plan,
   if (results.size() != plan.units().size())
     throw DataError(fmt::format("sweep has {} units but {} results", plan.units().size(), results.size()));
   SweepResult r;
-  r.skipped = plan.layout_skips();
+  r.skipped = plan.template_skips();
   std::set<std::string> skipped_seen;
   // Appends a unit's points with their groups at `base` (and its groups when `own_groups`).
   auto take = [&](const UnitResult& u, std::size_t base, bool own_groups) {
@@ -462,7 +462,7 @@ SweepResult assemble(const SweepConfig& c, const SweepPlan& plan,
     }
     return run_direct(g, {{f, o}}, c, threads).front();
   };
-  r.choices = select_formats(c, r.groups, plan.layouts(), score);
+  r.choices = select_formats(c, r.groups, plan.templates(), score);
   return r;
 }
 

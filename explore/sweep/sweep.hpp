@@ -70,7 +70,7 @@ struct Choice {
 /// Everything a sweep produced.
 struct SweepResult {
   std::vector<Group> groups;
-  std::vector<Point> points;     ///< in group order, then layout, rounding, bias
+  std::vector<Point> points;     ///< in group order, then template, rounding, bias
   SkipCounts skipped;
   std::vector<Choice> choices;
   std::uint64_t by_stats = 0, by_direct = 0;

@@ -26,7 +26,7 @@ struct WorkUnit {
   double cost = 0;         ///< estimated cost (elements read), for scheduling only
 };
 
-/// A (layout, bias) pair the space could not turn into a format, counted once per run.
+/// A (template, bias) pair the space could not turn into a format, counted once per run.
 struct SkipKey {
   std::string key;
   std::uint64_t invalid = 0, excluded = 0;
@@ -48,15 +48,15 @@ class SweepPlan {
   const std::vector<WorkUnit>& units() const { return units_; }
   /// Units [0, tensor_units()) are tensor units; the rest are role units.
   std::size_t tensor_units() const { return tensor_units_; }
-  const std::vector<Layout>& layouts() const { return layouts_; }
-  /// Layouts the space skipped (counted once per run).
-  const SkipCounts& layout_skips() const { return layout_skips_; }
+  const std::vector<FormatTemplate>& templates() const { return templates_; }
+  /// Templates the space skipped (counted once per run).
+  const SkipCounts& template_skips() const { return template_skips_; }
 
  private:
   std::vector<WorkUnit> units_;
   std::size_t tensor_units_ = 0;
-  std::vector<Layout> layouts_;
-  SkipCounts layout_skips_;
+  std::vector<FormatTemplate> templates_;
+  SkipCounts template_skips_;
 };
 
 /// Runs tensor unit `unit` (its statistics pass and scoring). Throws DataError for NaN inputs.

@@ -18,7 +18,7 @@ struct CalPoint {
   PeSpec spec;
   std::string label;
   bool held_out = false;                    ///< excluded from the fit
-  /// Designs synthesized for this point: for fixed PEs the same layout at three biases, since
+  /// Designs synthesized for this point: for fixed PEs the same template at three biases, since
   /// constants alone move ABC's area by a few percent; the point's area is their mean.
   std::vector<PeSpec> variants;
   double synth_um2 = 0;                     ///< Yosys/ABC mapped area (mean over variants)

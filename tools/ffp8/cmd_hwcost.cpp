@@ -147,7 +147,7 @@ int run_calibrate(const hw::Tech& prior, const po::variables_map& vm) {
   for (const auto& [acc, rho] : c.spearman_by_accumulator)
     fmt::print("Spearman over fixed formats, {} accumulator: {:.3f}\n", acc, rho);
   if (summary.contains("synth_spread_over_bias_variants"))
-    fmt::print("synthesis spread over bias variants of one layout: median {:.1f}%, max {:.1f}%\n",
+    fmt::print("synthesis spread over bias variants of one template: median {:.1f}%, max {:.1f}%\n",
                100 * summary["synth_spread_over_bias_variants"]["median"].get<double>(),
                100 * summary["synth_spread_over_bias_variants"]["max"].get<double>());
   return 0;

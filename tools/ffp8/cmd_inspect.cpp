@@ -11,7 +11,6 @@
 
 #include "core/errors.hpp"
 #include "core/io/h5.hpp"
-#include "tools/ffp8/cli_h5.hpp"
 #include "tools/ffp8/cli_stats.hpp"
 #include "tools/ffp8/args.hpp"
 #include "tools/ffp8/command.hpp"

@@ -17,7 +17,6 @@
 #include "core/format/format.hpp"
 #include "core/io/h5.hpp"
 #include "core/quant/quantize.hpp"
-#include "tools/ffp8/cli_h5.hpp"
 #include "tools/ffp8/args.hpp"
 #include "tools/ffp8/command.hpp"
 

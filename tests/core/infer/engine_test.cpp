@@ -298,9 +298,9 @@ TEST(InferAssignment, ParsesChoices) {
   EXPECT_TRUE(au.auto_sign);
   EXPECT_EQ(au.kind, FormatChoice::Kind::Fit);
   EXPECT_EQ(au.text(), "fit:auto:e4");
-  EXPECT_EQ(FormatChoice::parse(au.text()).layout(true).name(), "s1e4m3b0");
-  EXPECT_EQ(au.layout(false).name(), "s0e4m4b0");
-  EXPECT_EQ(FormatChoice::parse("fit:s1e4m3").layout(false).name(), "s1e4m3b0");  // not auto: as written
+  EXPECT_EQ(FormatChoice::parse(au.text()).template_for(true).name(), "s1e4m3b0");
+  EXPECT_EQ(au.template_for(false).name(), "s0e4m4b0");
+  EXPECT_EQ(FormatChoice::parse("fit:s1e4m3").template_for(false).name(), "s1e4m3b0");  // not auto: as written
   for (const char* bad : {"fit:auto:e0", "fit:auto:e9", "fit:auto:4", "fit:auto:", "fit:auto:e4m3"})
     EXPECT_THROW(FormatChoice::parse(bad), FormatError) << bad;
 }
@@ -347,7 +347,7 @@ TEST(InferAssignment, ResolvesDefaultsOverridesAndPerChannelFit) {
   EXPECT_EQ(pa[0].activation->bias, fit_bias(au.activation.format, 2.0));
   EXPECT_EQ(pa[1].activation->sign, 0);
   EXPECT_EQ(pa[1].activation->man, 5);
-  EXPECT_EQ(pa[1].activation->bias, fit_bias(au.activation.layout(false), 5.0));
+  EXPECT_EQ(pa[1].activation->bias, fit_bias(au.activation.template_for(false), 5.0));
   EXPECT_EQ(pa[1].weight[0].sign, 1);  // random weights have negatives
   // fit activations without calibration data, and overrides of unknown nodes, are errors
   EXPECT_THROW(resolve_plan(*m, a, nullptr, false), ConfigError);

@@ -2,7 +2,7 @@
 // outputs; a run SIGKILLed after k journaled units (test hook FFP8_TEST_KILL_AFTER) and started
 // again equals an uninterrupted one, also with a torn last journal line; a killed worker rank
 // stops the job naming the rank and keeps the journal; shards merged equal the whole. Plus the
-// journal and the result codec on their own.
+// journal and the result serialisation on their own.
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 
 #include "core/errors.hpp"
-#include "explore/dist/codec.hpp"
+#include "explore/dist/serial.hpp"
 #include "explore/dist/driver.hpp"
 #include "explore/dist/journal.hpp"
 #include "explore/sweep/units.hpp"
@@ -229,8 +229,8 @@ TEST(Dist, ShardsSplitEveryTensorUnitOnceAndBalance) {
   EXPECT_EQ(dist::parse_shard("1/2").index, 1u);
 }
 
-TEST(Dist, CodecRoundTripsAUnitBitForBit) {
-  const fs::path dir = make_case("dist_codec");
+TEST(Dist, SerialRoundTripsAUnitBitForBit) {
+  const fs::path dir = make_case("dist_serial");
   const SweepConfig c = load_config(dir / "cfg.json");
   const auto sources = open_inputs(c);
   const SweepPlan plan(c, sources);
@@ -270,7 +270,7 @@ TEST(Dist, JournalKeepsWholeRecordsAndCutsATornTail) {
 }
 
 TEST(Dist, AnUnreadableJournalRecordNamesTheJournalAndUnit) {
-  // A record of an older ffp8 (another codec tag) passes its checksum but cannot be decoded.
+  // A record of an older ffp8 (another record tag) passes its checksum but cannot be decoded.
   const fs::path dir = make_case("dist_foreign_record");
   const CliRun killed = shell("FFP8_TEST_KILL_AFTER=2 " + sweep(dir, "o"), dir);
   ASSERT_EQ(killed.code, 128 + SIGKILL) << killed.err;

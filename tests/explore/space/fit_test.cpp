@@ -19,7 +19,7 @@ TEST(Fit, MatchesBruteForce) {
   for (int sign : {0, 1})
     for (int e = 1; e + sign <= 8; ++e)
       for (Specials sp : {Specials::None, Specials::Ieee, Specials::Fn}) {
-        const Layout l{sign, e, 8 - sign - e, sp, true};
+        const FormatTemplate l{sign, e, 8 - sign - e, sp, true};
         try {
           l.with_bias(0).validate();
         } catch (const FormatError&) {
@@ -36,15 +36,15 @@ TEST(Fit, MatchesBruteForce) {
         }
       }
   EXPECT_GT(checked, 500);
-  EXPECT_EQ(fit_bias(Layout{1, 4, 3}, 0.0), 7);  // all-zero tensor: the IEEE bias
+  EXPECT_EQ(fit_bias(FormatTemplate{1, 4, 3}, 0.0), 7);  // all-zero tensor: the IEEE bias
 }
 
 TEST(Fit, KnownValues) {
   // e4m3 with no specials: max(V) = 2^(15-b) * 1.875 = 480 at b = 7.
-  EXPECT_EQ(fit_bias(Layout{1, 4, 3}, 448.0), 7);
-  EXPECT_EQ(fit_bias(Layout{1, 4, 3}, 480.0), 7);
-  EXPECT_EQ(fit_bias(Layout{1, 4, 3}, 480.5), 6);
-  EXPECT_EQ(fit_bias(Layout{0, 4, 4}, 62.0), 10);  // FORMAT.md: s0e4m4b10 has max 62
+  EXPECT_EQ(fit_bias(FormatTemplate{1, 4, 3}, 448.0), 7);
+  EXPECT_EQ(fit_bias(FormatTemplate{1, 4, 3}, 480.0), 7);
+  EXPECT_EQ(fit_bias(FormatTemplate{1, 4, 3}, 480.5), 6);
+  EXPECT_EQ(fit_bias(FormatTemplate{0, 4, 4}, 62.0), 10);  // FORMAT.md: s0e4m4b10 has max 62
 }
 
 TEST(Metrics, TableIsConsistent) {
@@ -83,9 +83,9 @@ TEST(Space, ImpossibleCombinationsAreSkippedAndCounted) {
   sp.specials = {Specials::None, Specials::Fnuz};
   sp.man_min = 1;
   SkipCounts sk;
-  const auto layouts = expand_layouts(sp, sk);
+  const auto templates = expand_templates(sp, sk);
   EXPECT_EQ(sk.man_negative, 2u);  // sign 1, exp 8, both specials: man = -1
   EXPECT_EQ(sk.constraint, 2u);    // sign 0, exp 8: man = 0 < man_min (checked before validity)
   EXPECT_EQ(sk.invalid, 2u);       // fnuz without a sign bit (exp 1 and 4)
-  EXPECT_EQ(layouts.size(), 6u);   // s0e1m7, s0e4m4, s1e1m6, s1e4m3, each signed one also -fnuz
+  EXPECT_EQ(templates.size(), 6u);   // s0e1m7, s0e4m4, s1e1m6, s1e4m3, each signed one also -fnuz
 }

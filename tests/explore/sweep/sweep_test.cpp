@@ -125,7 +125,7 @@ TEST(Sweep, ChannelGroupsAgreeAndCoverTheTensor) {
   // Fit bias per channel: the bias of each point is the fit of that channel's own maximum.
   for (const Point& p : r.points) {
     const Group& g = r.groups[p.group];
-    EXPECT_EQ(p.format.bias, fit_bias(Layout{1, p.format.exp, p.format.man}, g.max_abs)) << g.tensor;
+    EXPECT_EQ(p.format.bias, fit_bias(FormatTemplate{1, p.format.exp, p.format.man}, g.max_abs)) << g.tensor;
   }
 }
 
@@ -137,7 +137,7 @@ TEST(Sweep, ArgminKeepsTheBestBias) {
   const SweepResult all = run(j, dir);
   j["space"]["bias"] = json::parse(R"({"argmin": "mse", "min": -4, "max": 20})");
   const SweepResult best = run(j, dir);
-  // One point per (tensor, layout), each the minimum-mse bias of the full range.
+  // One point per (tensor, template), each the minimum-mse bias of the full range.
   std::map<std::pair<std::size_t, int>, double> min_mse;
   for (const Point& p : all.points) {
     const auto key = std::make_pair(p.group, p.format.exp);
@@ -169,7 +169,7 @@ TEST(Sweep, PaperSelectionDropsTheSignOfNeverNegativeTensors) {
       // The winner has the best mse among the fit-bias candidates of the role.
       EXPECT_EQ(c.candidates, 4u);
     }
-    EXPECT_EQ(c.format.bias, fit_bias(Layout{c.format.sign, c.format.exp, c.format.man}, [&] {
+    EXPECT_EQ(c.format.bias, fit_bias(FormatTemplate{c.format.sign, c.format.exp, c.format.man}, [&] {
                 for (const Group& g : r.groups)
                   if ((c.scope == "role" && g.granularity == Granularity::Role && g.role == c.name) ||
                       (c.scope == "tensor" && g.granularity == Granularity::Tensor && g.tensor == c.name))

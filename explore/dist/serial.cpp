@@ -1,6 +1,6 @@
 // Field-by-field little binary encoding (no struct padding on the wire), versioned by a leading
 // tag so an old journal is rejected instead of misread.
-#include "explore/dist/codec.hpp"
+#include "explore/dist/serial.hpp"
 
 #include <boost/crc.hpp>
 #include <cstring>
