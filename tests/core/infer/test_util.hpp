@@ -12,10 +12,8 @@
 
 namespace ffp8::infer::test {
 
-/// The repository root, from this header's path (tests/core/infer/test_util.hpp).
-inline std::filesystem::path repo_root() {
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().parent_path();
-}
+/// The repository root (FFP8_SOURCE_DIR, set by tests/CMakeLists.txt).
+inline std::filesystem::path repo_root() { return FFP8_SOURCE_DIR; }
 
 /// A fresh temp folder removed at destruction.
 class TempDir {

@@ -17,7 +17,7 @@ using namespace ffp8::explore;
 namespace {
 
 const std::filesystem::path kModel =
-    std::filesystem::path(__FILE__).parent_path() / "../../../experiments/models/resnet_small.h5";
+    std::filesystem::path(FFP8_SOURCE_DIR) / "experiments/models/resnet_small.h5";
 
 /// A data file of `n` pseudo-random 1x28x28 images (float32, Fashion-MNIST-like normalisation).
 std::filesystem::path data_file(const std::filesystem::path& dir, std::uint64_t n) {
