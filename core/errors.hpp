@@ -19,6 +19,8 @@ class FormatError : public Error {
 };
 
 /// A file, dataset or attribute could not be read or written (carries the HDF5 error text).
+/// Only for read/write failures: a file that reads fine but means nothing valid is a ModelError
+/// or DataError.
 class IoError : public Error {
  public:
   using Error::Error;
@@ -30,8 +32,16 @@ class ConfigError : public Error {
   using Error::Error;
 };
 
-/// Data cannot be processed as asked (e.g. NaN inputs for a format without NaN).
+/// Data cannot be processed as asked (e.g. NaN inputs for a format without NaN, a data file
+/// whose images do not fit the model).
 class DataError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// A model file reads fine but is not a valid model: unknown layout version, op or attribute,
+/// a graph whose inputs or shapes do not fit (message names the file, node and JSON path).
+class ModelError : public Error {
  public:
   using Error::Error;
 };

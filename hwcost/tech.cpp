@@ -1,12 +1,11 @@
-#include "core/io/json_file.hpp"
 #include "hwcost/tech.hpp"
 
 #include <fmt/format.h>
-#include <fstream>
-#include <set>
-#include <sstream>
+#include <limits>
 
 #include "core/errors.hpp"
+#include "core/io/json_file.hpp"
+#include "core/io/json_reader.hpp"
 
 namespace ffp8::hwcost {
 
@@ -17,62 +16,32 @@ const std::array<std::string_view, kCoefCount>& coefficient_names() {
   return names;
 }
 
-namespace {
-
-double number(const nlohmann::json& j, std::string_view key, std::string_view src, bool positive) {
-  const std::string k(key);
-  if (!j.contains(k)) throw ConfigError(fmt::format("{}: missing key '{}'", src, key));
-  const auto& v = j.at(k);
-  if (!v.is_number()) throw ConfigError(fmt::format("{}: key '{}' must be a number", src, key));
-  const double x = v.get<double>();
-  if (x < 0 || (positive && x == 0))
-    throw ConfigError(fmt::format("{}: key '{}' must be {} (got {})", src, key,
-                                  positive ? "positive" : "non-negative", x));
-  return x;
-}
-
-std::string text(const nlohmann::json& j, std::string_view key, std::string_view src, bool required) {
-  const std::string k(key);
-  if (!j.contains(k)) {
-    if (required) throw ConfigError(fmt::format("{}: missing key '{}'", src, key));
-    return {};
-  }
-  if (!j.at(k).is_string()) throw ConfigError(fmt::format("{}: key '{}' must be a string", src, key));
-  return j.at(k).get<std::string>();
-}
-
-}  // namespace
-
 Tech tech_from_json(const nlohmann::json& j, std::string_view src) {
-  if (!j.is_object()) throw ConfigError(fmt::format("{}: a technology table must be a JSON object", src));
-  static const std::set<std::string> known{"name", "description", "liberty", "ge_um2", "gate_delay_ns",
-                                           "energy_fj_per_ge", "activity", "register_activity",
-                                           "coefficients_ge", "calibration"};
-  // A typo must not silently fall back to a default.
-  for (const auto& [k, v] : j.items())
-    if (!known.contains(k)) throw ConfigError(fmt::format("{}: unknown key '/{}'", src, k));
+  // A typo must not silently fall back to a default: unknown keys are errors.
+  const JsonNode root(j, "", std::string(src));
+  root.expect_object({"name", "description", "liberty", "ge_um2", "gate_delay_ns", "energy_fj_per_ge", "activity",
+                      "register_activity", "coefficients_ge", "calibration"});
+  const double inf = std::numeric_limits<double>::infinity();
+  const auto positive = [&](std::string_view key) {
+    const double x = root.at(key).as_double(0, inf);
+    if (x == 0) root.at(key).fail("expected a positive number, got 0");
+    return x;
+  };
   Tech t;
   t.source = std::string(src);
-  t.name = text(j, "name", src, true);
-  t.description = text(j, "description", src, false);
-  t.liberty = text(j, "liberty", src, false);
-  t.ge_um2 = number(j, "ge_um2", src, true);
-  t.gate_delay_ns = number(j, "gate_delay_ns", src, true);
-  t.energy_fj_per_ge = number(j, "energy_fj_per_ge", src, true);
-  t.activity = number(j, "activity", src, true);
-  t.register_activity = number(j, "register_activity", src, true);
-  if (!j.contains("coefficients_ge") || !j.at("coefficients_ge").is_object())
-    throw ConfigError(fmt::format("{}: missing object '/coefficients_ge'", src));
-  const auto& c = j.at("coefficients_ge");
+  t.name = root.at("name").as_string();
+  if (root.has("description")) t.description = root.at("description").as_string();
+  if (root.has("liberty")) t.liberty = root.at("liberty").as_string();
+  t.ge_um2 = positive("ge_um2");
+  t.gate_delay_ns = positive("gate_delay_ns");
+  t.energy_fj_per_ge = positive("energy_fj_per_ge");
+  t.activity = positive("activity");
+  t.register_activity = positive("register_activity");
+  const JsonNode c = root.at("coefficients_ge");
   const auto& names = coefficient_names();
-  for (const auto& [k, v] : c.items()) {
-    bool found = false;
-    for (auto n : names) found = found || n == k;
-    if (!found) throw ConfigError(fmt::format("{}: unknown key '/coefficients_ge/{}'", src, k));
-  }
-  for (int i = 0; i < kCoefCount; ++i)
-    t.coef[i] = number(c, names[i], fmt::format("{} /coefficients_ge", src), false);
-  if (j.contains("calibration")) t.calibration = j.at("calibration");
+  c.expect_object(std::vector<std::string_view>(names.begin(), names.end()));
+  for (int i = 0; i < kCoefCount; ++i) t.coef[i] = c.at(names[i]).as_double(0, inf);
+  if (root.has("calibration")) t.calibration = j.at("calibration");
   return t;
 }
 

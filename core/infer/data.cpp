@@ -1,10 +1,11 @@
-// DataFile: validation of the data layout and batched reads (uint8 images normalised here).
+// DataFile: validation of the data file layout and batched reads (uint8 images normalised here).
 #include "core/infer/data.hpp"
 
 #include <fmt/format.h>
 
 #include "core/errors.hpp"
 #include "core/io/h5.hpp"
+#include "core/io/layout.hpp"
 
 namespace ffp8::infer {
 
@@ -27,16 +28,15 @@ DataFile::~DataFile() = default;
 DataFile DataFile::open(const std::string& path) {
   auto d = std::unique_ptr<Impl>(new Impl{path, h5::File::open(path)});
   const std::string w = fmt::format("'{}'", path);
-  if (const auto v = d->file.get_int_array_attr("/", "ffp8_data_layout"); v && (v->size() != 1 || (*v)[0] != kDataLayout))
-    throw IoError(fmt::format("{}: root attribute 'ffp8_data_layout' = {} is not supported (this reader implements "
-                              "version {})", w, v->empty() ? std::string("[]") : std::to_string((*v)[0]), kDataLayout));
-  if (!d->file.exists("/images")) throw IoError(fmt::format("{}: dataset /images is missing", w));
-  if (!d->file.exists("/labels")) throw IoError(fmt::format("{}: dataset /labels is missing", w));
+  // A file without the attribute counts as version 1 (hand-made data files stay usable).
+  (void)h5::layout_version(d->file, h5::FileLayout::Data);
+  if (!d->file.exists("/images")) throw DataError(fmt::format("{}: dataset /images is missing", w));
+  if (!d->file.exists("/labels")) throw DataError(fmt::format("{}: dataset /labels is missing", w));
   const h5::DatasetInfo img = d->file.info("/images");
   const auto& s = img.shape;
   if (img.dtype == h5::DType::Float32) {
     if (s.size() != 4)
-      throw IoError(fmt::format("{}: float32 /images must be [N, C, H, W], found rank {}", w, s.size()));
+      throw DataError(fmt::format("{}: float32 /images must be [N, C, H, W], found rank {}", w, s.size()));
     d->chw = {std::int64_t(s[1]), std::int64_t(s[2]), std::int64_t(s[3])};
   } else if (img.dtype == h5::DType::UInt && img.elem_bytes == 1) {
     d->u8 = true;
@@ -46,25 +46,25 @@ DataFile DataFile::open(const std::string& path) {
       d->hwc = true;
       d->chw = {std::int64_t(s[3]), std::int64_t(s[1]), std::int64_t(s[2])};
     } else {
-      throw IoError(fmt::format("{}: uint8 /images must be [N, H, W] or [N, H, W, C], found rank {}", w, s.size()));
+      throw DataError(fmt::format("{}: uint8 /images must be [N, H, W] or [N, H, W, C], found rank {}", w, s.size()));
     }
     for (const char* k : {"mean", "std"}) {
       const auto v = d->file.get_double_array_attr("/images", k);
       if (!v || (v->size() != 1 && static_cast<std::int64_t>(v->size()) != d->chw[0]))
-        throw IoError(fmt::format("{}: uint8 /images needs an attribute '{}' with 1 or {} values", w, k, d->chw[0]));
+        throw DataError(fmt::format("{}: uint8 /images needs an attribute '{}' with 1 or {} values", w, k, d->chw[0]));
       auto& dst = std::string(k) == "mean" ? d->mean : d->std;
       for (std::int64_t c = 0; c < d->chw[0]; ++c)
         dst.push_back(static_cast<float>((*v)[v->size() == 1 ? 0 : static_cast<std::size_t>(c)]));
     }
     for (float v : d->std)
-      if (!(v > 0)) throw IoError(fmt::format("{}: /images attribute 'std' must be positive", w));
+      if (!(v > 0)) throw DataError(fmt::format("{}: /images attribute 'std' must be positive", w));
   } else {
-    throw IoError(fmt::format("{}: /images must be float32 or uint8, found {}", w, h5::dtype_name(img.dtype, img.elem_bytes)));
+    throw DataError(fmt::format("{}: /images must be float32 or uint8, found {}", w, h5::dtype_name(img.dtype, img.elem_bytes)));
   }
   d->n = static_cast<std::int64_t>(s[0]);
   const h5::DatasetInfo lab = d->file.info("/labels");
   if ((lab.dtype != h5::DType::Int && lab.dtype != h5::DType::UInt) || lab.shape != std::vector<std::uint64_t>{s[0]})
-    throw IoError(fmt::format("{}: /labels must be integers of shape [{}], found {} of rank {}", w, d->n,
+    throw DataError(fmt::format("{}: /labels must be integers of shape [{}], found {} of rank {}", w, d->n,
                               h5::dtype_name(lab.dtype, lab.elem_bytes), lab.shape.size()));
   d->labels = d->file.read_ints("/labels");
   return DataFile(std::move(d));

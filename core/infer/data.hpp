@@ -15,8 +15,9 @@ namespace ffp8::infer {
 /// An open data file. Reads are const but not thread-safe.
 class DataFile {
  public:
-  /// Opens and validates; throws IoError naming the file and the dataset or attribute at fault
-  /// (unknown ffp8_data_layout, missing /images or /labels, bad dtype, shape or mean/std).
+  /// Opens and validates; throws IoError when it cannot be read, DataError naming the file and
+  /// the dataset or attribute at fault otherwise (unknown ffp8_data_layout, missing /images or
+  /// /labels, bad dtype, shape or mean/std).
   static DataFile open(const std::string& path);
   DataFile(DataFile&&) noexcept;
   DataFile& operator=(DataFile&&) noexcept;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -14,6 +15,8 @@
 
 #include "core/errors.hpp"
 #include "core/io/h5.hpp"
+#include "core/io/json_reader.hpp"
+#include "core/io/layout.hpp"
 
 namespace ffp8::infer {
 
@@ -68,72 +71,57 @@ std::string op_names() {
 }
 
 [[noreturn]] void bad(const std::string& where, const std::string& what) {
-  throw IoError(fmt::format("{}: {}", where, what));
+  throw ModelError(fmt::format("{}: {}", where, what));
 }
 
-int get_int(const json& a, const char* key, const std::string& where) {
-  const json& v = a.at(key);
-  if (!v.is_number_integer()) bad(where, fmt::format("attribute '{}' must be an integer, found {}", key, v.dump()));
-  return v.get<int>();
+constexpr std::int64_t kIntMax = std::numeric_limits<int>::max();
+
+int int_attr(const JsonNode& a, const char* key, std::int64_t lo = -kIntMax) {
+  return static_cast<int>(a.at(key).as_int(lo, kIntMax));
 }
 
-std::array<int, 2> get_pair(const json& a, const char* key, const std::string& where) {
-  const json& v = a.at(key);
-  if (!v.is_array() || v.size() != 2 || !v[0].is_number_integer() || !v[1].is_number_integer())
-    bad(where, fmt::format("attribute '{}' must be a list of two integers, found {}", key, v.dump()));
-  return {v[0].get<int>(), v[1].get<int>()};
+std::array<int, 2> pair_attr(const JsonNode& a, const char* key, std::int64_t lo) {
+  const auto v = a.at(key).as_int_array(2, lo, kIntMax);
+  return {static_cast<int>(v[0]), static_cast<int>(v[1])};
 }
 
-bool get_bool(const json& a, const char* key, const std::string& where) {
-  const json& v = a.at(key);
-  if (!v.is_boolean()) bad(where, fmt::format("attribute '{}' must be true or false, found {}", key, v.dump()));
-  return v.get<bool>();
-}
-
-// Reads the op's attributes; their presence and the absence of others were checked before.
-void read_attrs(Node& n, const json& a, const std::string& where) {
+// Reads the op's attributes (their presence and the absence of others were checked before),
+// every integer range-checked: a value beyond int is an error, never wrapped.
+void read_attrs(Node& n, const JsonNode& a) {
   switch (n.op) {
     case Op::Conv2d:
-      n.stride = get_pair(a, "stride", where);
-      n.padding = get_pair(a, "padding", where);
-      n.dilation = get_pair(a, "dilation", where);
-      n.groups = get_int(a, "groups", where);
-      if (n.groups < 1) bad(where, "attribute 'groups' must be at least 1");
+      n.stride = pair_attr(a, "stride", 1);
+      n.padding = pair_attr(a, "padding", 0);
+      n.dilation = pair_attr(a, "dilation", 1);
+      n.groups = int_attr(a, "groups", 1);
       break;
-    case Op::BatchNorm2d:
-      if (!a.at("eps").is_number() || !(a.at("eps").get<double>() >= 0))
-        bad(where, fmt::format("attribute 'eps' must be a non-negative number, found {}", a.at("eps").dump()));
-      n.eps = a.at("eps").get<double>();
-      break;
+    case Op::BatchNorm2d: n.eps = a.at("eps").as_double(0); break;
     case Op::MaxPool2d:
-      n.kernel = get_pair(a, "kernel_size", where);
-      n.stride = get_pair(a, "stride", where);
-      n.padding = get_pair(a, "padding", where);
-      n.dilation = get_pair(a, "dilation", where);
-      n.ceil_mode = get_bool(a, "ceil_mode", where);
+      n.kernel = pair_attr(a, "kernel_size", 1);
+      n.stride = pair_attr(a, "stride", 1);
+      n.padding = pair_attr(a, "padding", 0);
+      n.dilation = pair_attr(a, "dilation", 1);
+      n.ceil_mode = a.at("ceil_mode").as_bool();
       break;
     case Op::AvgPool2d:
-      n.kernel = get_pair(a, "kernel_size", where);
-      n.stride = get_pair(a, "stride", where);
-      n.padding = get_pair(a, "padding", where);
-      n.ceil_mode = get_bool(a, "ceil_mode", where);
-      n.count_include_pad = get_bool(a, "count_include_pad", where);
+      n.kernel = pair_attr(a, "kernel_size", 1);
+      n.stride = pair_attr(a, "stride", 1);
+      n.padding = pair_attr(a, "padding", 0);
+      n.ceil_mode = a.at("ceil_mode").as_bool();
+      n.count_include_pad = a.at("count_include_pad").as_bool();
       if (!a.at("divisor_override").is_null()) {
-        n.divisor_override = get_int(a, "divisor_override", where);
-        if (*n.divisor_override == 0) bad(where, "attribute 'divisor_override' must not be 0");
+        n.divisor_override = int_attr(a, "divisor_override");
+        if (*n.divisor_override == 0) a.at("divisor_override").fail("expected a non-zero integer or null, got 0");
       }
       break;
-    case Op::AdaptiveAvgPool2d: n.output_size = get_pair(a, "output_size", where); break;
-    case Op::Cat: n.dim = get_int(a, "dim", where); break;
+    case Op::AdaptiveAvgPool2d: n.output_size = pair_attr(a, "output_size", 1); break;
+    case Op::Cat: n.dim = int_attr(a, "dim"); break;
     case Op::Flatten:
-      n.start_dim = get_int(a, "start_dim", where);
-      n.end_dim = get_int(a, "end_dim", where);
+      n.start_dim = int_attr(a, "start_dim");
+      n.end_dim = int_attr(a, "end_dim");
       break;
     default: break;
   }
-  for (const auto& p : {n.kernel, n.stride, n.dilation, n.output_size})
-    if (p[0] < 1 || p[1] < 1) bad(where, "kernel_size, stride, dilation and output_size must be positive");
-  if (n.padding[0] < 0 || n.padding[1] < 0) bad(where, "attribute 'padding' must not be negative");
 }
 
 // PyTorch's pooling_output_shape.
@@ -238,6 +226,55 @@ Shape infer_shape(const Node& n, const std::vector<Shape>& in, const std::string
   bad(where, "unknown op");
 }
 
+namespace {
+
+// One node of /graph (keys of docs/hdf5-layout.md; other keys are ignored, as the layout allows).
+Node read_node(const JsonNode& j, const std::map<std::string, int>& ids, const std::string& file) {
+  static const std::regex name_re("[A-Za-z_][A-Za-z0-9_]*");
+  for (const char* k : {"name", "op", "inputs", "outputs", "params", "attrs", "shape"}) j.require(k);
+  Node n;
+  n.name = j.at("name").as_string();
+  if (!std::regex_match(n.name, name_re))
+    j.at("name").fail(fmt::format("node name \"{}\" does not match [A-Za-z_][A-Za-z0-9_]*", n.name));
+  // From here on, messages name the node too.
+  const JsonNode node(j.json(), j.path(), fmt::format("'{}' node '{}'", file, n.name));
+  const std::string opname = node.at("op").as_string();
+  const auto op = parse_op(opname);
+  if (!op) node.at("op").fail(fmt::format("unknown op '{}' (layout {} knows {})", opname, h5::kModelLayout, op_names()));
+  n.op = *op;
+  const OpInfo& info = op_info(n.op);
+  if (node.at("outputs").json() != json::array({n.name})) node.at("outputs").fail(fmt::format("expected [\"{}\"]", n.name));
+  if (ids.count(n.name)) node.at("name").fail(fmt::format("tensor name \"{}\" is defined twice", n.name));
+  const JsonNode inputs = node.at("inputs");
+  if (!inputs.is_array() || inputs.size() == 0 ||
+      (info.inputs > 0 && inputs.size() != static_cast<std::size_t>(info.inputs)))
+    inputs.fail(fmt::format("op '{}' takes {} input(s), got {}", info.name,
+                            info.inputs > 0 ? std::to_string(info.inputs) : "one or more", describe(inputs.json())));
+  for (std::size_t k = 0; k < inputs.size(); ++k) {
+    const std::string t = inputs.at(k).as_string();
+    if (!ids.count(t)) inputs.at(k).fail(fmt::format("input \"{}\" is not a graph input or an earlier node's output", t));
+    n.inputs.push_back(ids.at(t));
+  }
+  const JsonNode attrs = node.at("attrs");
+  attrs.expect_object(info.attrs);  // an unknown attribute can change semantics: refused
+  for (auto k : info.attrs) attrs.require(k);
+  read_attrs(n, attrs);
+  const JsonNode params = node.at("params");
+  params.expect_object(info.params);
+  for (auto k : info.required) params.require(k);
+  auto path_of = [&](const char* k) { return params.has(k) ? params.at(k).as_string() : std::string(); };
+  n.weight.path = path_of("weight");
+  n.bias.path = path_of("bias");
+  n.mean.path = path_of("mean");
+  n.var.path = path_of("var");
+  const JsonNode shape = node.at("shape");
+  if (!shape.is_array()) shape.fail(fmt::format("expected a list of positive integers, got {}", describe(shape.json())));
+  for (std::size_t k = 0; k < shape.size(); ++k) n.shape.push_back(shape.at(k).as_int(1));
+  return n;
+}
+
+}  // namespace
+
 void parse_graph(const std::string& text, Model& m, const std::string& file) {
   json g;
   try {
@@ -245,74 +282,29 @@ void parse_graph(const std::string& text, Model& m, const std::string& file) {
   } catch (const json::parse_error& e) {
     bad(fmt::format("'{}'", file), fmt::format("/graph is not valid JSON ({})", e.what()));
   }
-  const std::string top = fmt::format("'{}': /graph", file);
-  if (!g.is_object()) bad(top, "must be a JSON object");
-  for (const char* k : {"inputs", "outputs", "nodes"})
-    if (!g.contains(k) || !g[k].is_array()) bad(top, fmt::format("has no list '{}'", k));
-  if (g["inputs"].size() != 1 || g["outputs"].size() != 1 || !g["inputs"][0].is_string() || !g["outputs"][0].is_string())
-    bad(top, "must have exactly one input and one output (layout 1)");
-  m.input_name = g["inputs"][0].get<std::string>();
-  std::map<std::string, int> ids{{m.input_name, 0}};
-  static const std::regex name_re("[A-Za-z_][A-Za-z0-9_]*");
-  m.nodes.clear();
-  for (std::size_t i = 0; i < g["nodes"].size(); ++i) {
-    const json& j = g["nodes"][i];
-    std::string where = fmt::format("'{}': /graph node {}", file, i);
-    if (!j.is_object()) bad(where, "is not an object");
-    for (const char* k : {"name", "op", "inputs", "outputs", "params", "attrs", "shape"})
-      if (!j.contains(k)) bad(where, fmt::format("has no '{}'", k));
-    if (!j["name"].is_string() || !std::regex_match(j["name"].get<std::string>(), name_re))
-      bad(where, fmt::format("has an invalid name {}", j["name"].dump()));
-    Node n;
-    n.name = j["name"].get<std::string>();
-    where = fmt::format("'{}': /graph node '{}'", file, n.name);
-    const std::string opname = j["op"].is_string() ? j["op"].get<std::string>() : j["op"].dump();
-    const auto op = parse_op(opname);
-    if (!op) bad(where, fmt::format("unknown op '{}' (layout {} knows {})", opname, kModelLayout, op_names()));
-    n.op = *op;
-    const OpInfo& info = op_info(n.op);
-    if (j["outputs"] != json::array({n.name})) bad(where, fmt::format("outputs must be [\"{}\"]", n.name));
-    if (ids.count(n.name)) bad(where, "tensor name defined twice");
-    if (!j["inputs"].is_array() || j["inputs"].empty() ||
-        (info.inputs > 0 && j["inputs"].size() != static_cast<std::size_t>(info.inputs)))
-      bad(where, fmt::format("op '{}' takes {} input(s), found {}", info.name,
-                             info.inputs > 0 ? std::to_string(info.inputs) : "one or more", j["inputs"].dump()));
-    for (const json& t : j["inputs"]) {
-      if (!t.is_string() || !ids.count(t.get<std::string>()))
-        bad(where, fmt::format("input {} is not a graph input or an earlier node's output", t.dump()));
-      n.inputs.push_back(ids.at(t.get<std::string>()));
+  try {  // the JSON reader's errors are ModelErrors here: the graph is part of the model file
+    const JsonNode top(g, "/graph", fmt::format("'{}'", file));
+    top.expect_any_object();
+    for (const char* k : {"inputs", "outputs", "nodes"})
+      if (!top.at(k).is_array()) top.at(k).fail(fmt::format("expected a list, got {}", describe(top.at(k).json())));
+    if (top.at("inputs").size() != 1 || top.at("outputs").size() != 1)
+      top.fail("must have exactly one input and one output (layout 1)");
+    m.input_name = top.at("inputs").at(std::size_t{0}).as_string();
+    std::map<std::string, int> ids{{m.input_name, 0}};
+    m.nodes.clear();
+    const JsonNode nodes = top.at("nodes");
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      Node n = read_node(nodes.at(i), ids, file);
+      ids[n.name] = static_cast<int>(m.nodes.size()) + 1;
+      m.nodes.push_back(std::move(n));
     }
-    if (!j["attrs"].is_object()) bad(where, "'attrs' must be an object");
-    for (const auto& [k, v] : j["attrs"].items())
-      if (std::find(info.attrs.begin(), info.attrs.end(), k) == info.attrs.end())
-        bad(where, fmt::format("unknown attribute '{}' for op '{}'", k, info.name));
-    for (auto k : info.attrs)
-      if (!j["attrs"].contains(std::string(k))) bad(where, fmt::format("missing attribute '{}' for op '{}'", k, info.name));
-    read_attrs(n, j["attrs"], where);
-    if (!j["params"].is_object()) bad(where, "'params' must be an object");
-    for (const auto& [k, v] : j["params"].items()) {
-      if (std::find(info.params.begin(), info.params.end(), k) == info.params.end())
-        bad(where, fmt::format("unknown param '{}' for op '{}'", k, info.name));
-      if (!v.is_string()) bad(where, fmt::format("param '{}' must be a dataset path", k));
-    }
-    for (auto k : info.required)
-      if (!j["params"].contains(std::string(k))) bad(where, fmt::format("missing param '{}' for op '{}'", k, info.name));
-    auto path_of = [&](const char* k) { return j["params"].contains(k) ? j["params"][k].get<std::string>() : std::string(); };
-    n.weight.path = path_of("weight");
-    n.bias.path = path_of("bias");
-    n.mean.path = path_of("mean");
-    n.var.path = path_of("var");
-    if (!j["shape"].is_array()) bad(where, "'shape' must be a list of integers");
-    for (const json& d : j["shape"]) {
-      if (!d.is_number_integer() || d.get<std::int64_t>() < 1) bad(where, "'shape' must be a list of positive integers");
-      n.shape.push_back(d.get<std::int64_t>());
-    }
-    ids[n.name] = static_cast<int>(m.nodes.size()) + 1;
-    m.nodes.push_back(std::move(n));
+    const JsonNode outputs = top.at("outputs");
+    const std::string out = outputs.at(std::size_t{0}).as_string();
+    if (!ids.count(out) || ids.at(out) == 0) outputs.at(std::size_t{0}).fail(fmt::format("output '{}' is not a node's output", out));
+    m.output = ids.at(out);
+  } catch (const ConfigError& e) {
+    throw ModelError(e.what());
   }
-  const std::string out = g["outputs"][0].get<std::string>();
-  if (!ids.count(out) || ids.at(out) == 0) bad(top, fmt::format("output '{}' is not a node's output", out));
-  m.output = ids.at(out);
 }
 
 namespace {
@@ -345,13 +337,8 @@ Model read_model(const std::string& path) {
   const h5::File f = h5::File::open(path);
   Model m;
   m.path = path;
-  const auto layout = f.get_int_array_attr("/", "ffp8_layout");
-  if (!layout) bad(fmt::format("'{}'", path), "root attribute 'ffp8_layout' is missing (not an ffp8 model file?)");
-  if (layout->size() != 1 || (*layout)[0] != kModelLayout)
-    bad(fmt::format("'{}'", path),
-        fmt::format("root attribute 'ffp8_layout' = {} is not supported (this reader implements layout {})",
-                    layout->size() == 1 ? std::to_string((*layout)[0]) : fmt::format("[{}]", fmt::join(*layout, ", ")),
-                    kModelLayout));
+  if (!h5::layout_version(f, h5::FileLayout::Model))
+    bad(fmt::format("'{}'", path), "root attribute 'ffp8_layout' is missing (not an ffp8 model file?)");
   const auto shape = f.get_int_array_attr("/", "input_shape");
   if (!shape || shape->size() != 3 || *std::min_element(shape->begin(), shape->end()) < 1)
     bad(fmt::format("'{}'", path), "root attribute 'input_shape' must be three positive integers [C, H, W]");

@@ -35,10 +35,6 @@ std::optional<Op> parse_op(std::string_view name);
 /// True for the ops FFP8 quantizes (conv2d, linear): weights and input activations.
 inline bool is_quantizable(Op op) { return op == Op::Conv2d || op == Op::Linear; }
 
-/// The layout versions this reader implements.
-inline constexpr std::int64_t kModelLayout = 1;
-inline constexpr std::int64_t kDataLayout = 1;
-
 /// Shape without the batch dimension, e.g. [C, H, W] or [F].
 using Shape = std::vector<std::int64_t>;
 /// Number of elements of a shape.
@@ -90,17 +86,18 @@ struct Model {
   int find(std::string_view name) const;
 };
 
-/// Reads and validates a model file. Throws IoError naming the file and the attribute, dataset
-/// or node at fault: missing/unknown `ffp8_layout`, unknown op or attr key, bad topology,
-/// parameter shape or stored output shape that differs from the inferred one.
+/// Reads and validates a model file. Throws IoError when it cannot be read, ModelError naming
+/// the file and the attribute, dataset, node or JSON path at fault otherwise: missing/unknown
+/// `ffp8_layout`, unknown op or attr key, an out-of-range attribute, bad topology, parameter
+/// shape or stored output shape that differs from the inferred one.
 Model read_model(const std::string& path);
 
 /// Parses and validates the /graph JSON text of `model` (input_shape set, params not loaded:
 /// parameter paths are recorded in each Tensor and shapes checked later). `where` names the file
-/// in messages. Throws IoError.
+/// in messages. Throws ModelError ("'m.h5' node 'fc': /graph/nodes/0/attrs/alpha: unknown key ...").
 void parse_graph(const std::string& json_text, Model& model, const std::string& where);
 
-/// Output shape of `node` from its input shapes (PyTorch's rules); throws IoError naming the node.
+/// Output shape of `node` from its input shapes (PyTorch's rules); throws ModelError naming the node.
 Shape infer_shape(const Node& node, const std::vector<Shape>& inputs, const std::string& where);
 
 /// Folds every batchnorm2d whose input is a conv2d read by nobody else into that conv, as

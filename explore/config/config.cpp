@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "core/errors.hpp"
-#include "explore/config/json_reader.hpp"
+#include "core/io/json_reader.hpp"
 
 namespace ffp8::explore {
 
@@ -157,8 +157,8 @@ InputConfig read_model_input(const JsonNode& e, const std::filesystem::path& bas
 }  // namespace
 
 SweepConfig parse_config(const nlohmann::json& j, const std::filesystem::path& base_dir, const std::string& source) {
-  try {
-    const JsonNode root(j, "");
+  {
+    const JsonNode root(j, "", source);
     root.expect_object({"inputs", "space", "granularity", "metrics", "objectives", "selection", "hardware", "out",
                         "chunk", "threads", "direct_only", "description"});
     SweepConfig c;
@@ -256,9 +256,6 @@ SweepConfig parse_config(const nlohmann::json& j, const std::filesystem::path& b
     if (root.has("direct_only")) c.direct_only = root.at("direct_only").as_bool();
     if (root.has("description")) (void)root.at("description").as_string();
     return c;
-  } catch (const ConfigError& e) {
-    if (source.empty()) throw;
-    throw ConfigError(fmt::format("{}: {}", source, e.what()));
   }
 }
 

@@ -11,6 +11,7 @@
 
 #include "core/errors.hpp"
 #include "core/io/h5.hpp"
+#include "core/io/layout.hpp"
 #include "tools/ffp8/cli_stats.hpp"
 #include "tools/ffp8/args.hpp"
 #include "tools/ffp8/command.hpp"
@@ -18,36 +19,6 @@
 namespace po = boost::program_options;
 
 namespace {
-
-// Layout version attributes of docs/hdf5-layout.md and the attribute naming the file's content.
-struct LayoutKind {
-  const char* version_attr;
-  const char* name_attr;
-  const char* what;
-};
-constexpr LayoutKind kLayouts[] = {{"ffp8_layout", "model_name", "model"}, {"ffp8_data_layout", "name", "data"}};
-constexpr std::int64_t kLayoutVersion = 1;
-
-struct Layout {
-  const LayoutKind* kind = nullptr;
-  std::int64_t version = 0;
-  std::string name;
-};
-
-// Reads the layout attribute, refusing a version this build does not implement.
-std::optional<Layout> read_layout(const ffp8::h5::File& f) {
-  for (const auto& k : kLayouts) {
-    const auto v = f.get_int_attr("/", k.version_attr);
-    if (!v) continue;
-    if (*v != kLayoutVersion) {
-      throw ffp8::DataError(fmt::format("'{}' has {} = {}; this ffp8 reads {} layout {} only", f.path(),
-                                        k.version_attr, *v, k.what, kLayoutVersion));
-    }
-    Layout l{&k, *v, f.get_string_attr("/", k.name_attr).value_or("")};
-    return l;
-  }
-  return std::nullopt;
-}
 
 // The `role` attribute when it is a string, else a guess from the path (docs/hdf5-layout.md).
 std::string role_of(const ffp8::h5::File& f, const std::string& path) {
@@ -90,7 +61,7 @@ int run_inspect(const std::vector<std::string>& args) {
   const std::string path = vm["file"].as<std::string>();
 
   const ffp8::h5::File f = ffp8::h5::File::open(path);
-  const std::optional<Layout> layout = read_layout(f);
+  const std::optional<ffp8::h5::LayoutTag> layout = ffp8::h5::detect_layout(f);
 
   struct Row {
     ffp8::h5::DatasetInfo info;
@@ -120,8 +91,8 @@ int run_inspect(const std::vector<std::string>& args) {
     nlohmann::json j;
     j["file"] = path;
     if (layout) {
-      j["layout"] = {{"attribute", layout->kind->version_attr}, {"version", layout->version},
-                     {"kind", layout->kind->what}, {"name", layout->name}};
+      j["layout"] = {{"attribute", ffp8::h5::version_attribute(layout->layout)}, {"version", layout->version},
+                     {"kind", ffp8::h5::to_string(layout->layout)}, {"name", layout->name}};
     } else {
       j["layout"] = nullptr;
     }
@@ -140,8 +111,8 @@ int run_inspect(const std::vector<std::string>& args) {
 
   fmt::print("file     {}\n", path);
   if (layout) {
-    fmt::print("layout   {} {} ({} file), {} '{}'\n", layout->kind->version_attr, layout->version, layout->kind->what,
-               layout->kind->name_attr, layout->name);
+    fmt::print("layout   {} {} ({} file), {} '{}'\n", ffp8::h5::version_attribute(layout->layout), layout->version,
+               ffp8::h5::to_string(layout->layout), ffp8::h5::name_attribute(layout->layout), layout->name);
   }
   fmt::print("tensors  {}\n", rows.size());
   if (!skipped.empty()) fmt::print("skipped  {} (not numeric)\n", fmt::join(skipped, ", "));

@@ -43,21 +43,53 @@ Model empty_model() {
 
 TEST(InferErrors, UnknownOpNamesFileNodeAndOp) {
   Model m = empty_model();
-  expect_error<IoError>([&] { parse_graph(graph_text([](json& n) { n["op"] = "sigmoid"; }), m, "m.h5"); },
-                        {"m.h5", "'fc'", "unknown op 'sigmoid'"});
+  expect_error<ModelError>([&] { parse_graph(graph_text([](json& n) { n["op"] = "sigmoid"; }), m, "m.h5"); },
+                           {"'m.h5' node 'fc': /graph/nodes/0/op: unknown op 'sigmoid'"});
 }
 
 TEST(InferErrors, UnknownAttributeAndMissingParamAndBadTopology) {
   Model m = empty_model();
-  expect_error<IoError>([&] { parse_graph(graph_text([](json& n) { n["attrs"]["alpha"] = 1; }), m, "m.h5"); },
-                        {"m.h5", "'fc'", "unknown attribute 'alpha'"});
-  expect_error<IoError>([&] { parse_graph(graph_text([](json& n) { n["params"] = json::object(); }), m, "m.h5"); },
-                        {"'fc'", "missing param 'weight'"});
-  expect_error<IoError>([&] { parse_graph(graph_text([](json& n) { n["inputs"] = {"y"}; }), m, "m.h5"); },
-                        {"'fc'", "\"y\"", "earlier"});
-  expect_error<IoError>([&] { parse_graph("{not json", m, "m.h5"); }, {"m.h5", "JSON"});
+  expect_error<ModelError>([&] { parse_graph(graph_text([](json& n) { n["attrs"]["alpha"] = 1; }), m, "m.h5"); },
+                           {"'m.h5' node 'fc': /graph/nodes/0/attrs/alpha: unknown key \"alpha\""});
+  expect_error<ModelError>([&] { parse_graph(graph_text([](json& n) { n["params"] = json::object(); }), m, "m.h5"); },
+                           {"'fc'", "/graph/nodes/0/params: missing key \"weight\""});
+  expect_error<ModelError>([&] { parse_graph(graph_text([](json& n) { n["inputs"] = {"y"}; }), m, "m.h5"); },
+                           {"'fc'", "/graph/nodes/0/inputs/0", "\"y\"", "earlier"});
+  expect_error<ModelError>([&] { parse_graph("{not json", m, "m.h5"); }, {"m.h5", "JSON"});
   EXPECT_NO_THROW(parse_graph(graph_text(), m, "m.h5"));
   EXPECT_EQ(m.nodes.size(), 1u);
+}
+
+// Integer attributes are range-checked: a value beyond int is an error, never wrapped (a stride
+// of 2^32 + 2 must not be read as 2).
+TEST(InferErrors, IntegerAttributesAreRangeChecked) {
+  Model m = empty_model();
+  const auto conv = [](const json& attrs) {
+    return [attrs](json& n) {
+      n["op"] = "conv2d";
+      n["attrs"] = attrs;
+    };
+  };
+  const json ok = {{"stride", {1, 1}}, {"padding", {0, 0}}, {"dilation", {1, 1}}, {"groups", 1}};
+  json wide = ok;
+  wide["stride"] = {4294967298LL, 1};
+  expect_error<ModelError>([&] { parse_graph(graph_text(conv(wide)), m, "m.h5"); },
+                           {"/graph/nodes/0/attrs/stride/0: 4294967298 is out of range [1, 2147483647]"});
+  json groups = ok;
+  groups["groups"] = 0;
+  expect_error<ModelError>([&] { parse_graph(graph_text(conv(groups)), m, "m.h5"); },
+                           {"/graph/nodes/0/attrs/groups: 0 is out of range"});
+  json pad = ok;
+  pad["padding"] = {1};
+  expect_error<ModelError>([&] { parse_graph(graph_text(conv(pad)), m, "m.h5"); },
+                           {"/graph/nodes/0/attrs/padding: expected a list of 2 integers"});
+  json huge = ok;
+  huge["groups"] = 18446744073709551615ULL;
+  expect_error<ModelError>([&] { parse_graph(graph_text(conv(huge)), m, "m.h5"); }, {"/graph/nodes/0/attrs/groups", "out of range"});
+  json missing = ok;
+  missing.erase("dilation");
+  expect_error<ModelError>([&] { parse_graph(graph_text(conv(missing)), m, "m.h5"); },
+                           {"/graph/nodes/0/attrs: missing key \"dilation\""});
 }
 
 TEST(InferErrors, OpTableIsClosedAndComplete) {
@@ -76,17 +108,17 @@ TEST(InferErrors, LayoutVersionMissingOrUnknown) {
     h5::File f = h5::File::create(path);
     f.set_attr("/", "model_name", "x");
   }
-  expect_error<IoError>([&] { (void)read_model(path); }, {path, "ffp8_layout", "missing"});
+  expect_error<ModelError>([&] { (void)read_model(path); }, {path, "ffp8_layout", "missing"});
   {
     h5::File f = h5::File::open_rw(path);
     f.set_attr("/", "ffp8_layout", std::int64_t{2});
   }
-  expect_error<IoError>([&] { (void)read_model(path); }, {path, "ffp8_layout", "= 2", "layout 1"});
+  expect_error<ModelError>([&] { (void)read_model(path); }, {path, "ffp8_layout", "= 2", "layout 1"});
   {
     h5::File f = h5::File::open_rw(path);
     f.set_attr("/", "ffp8_layout", "1");
   }
-  expect_error<IoError>([&] { (void)read_model(path); }, {path, "ffp8_layout", "integer"});
+  expect_error<ModelError>([&] { (void)read_model(path); }, {path, "ffp8_layout", "integer"});
   expect_error<IoError>([&] { (void)read_model((dir.path() / "none.h5").string()); }, {"none.h5"});
 }
 
@@ -178,7 +210,7 @@ TEST(InferErrors, DataShapeMismatchNamesBothFilesAndShapes) {
     h5::File f = h5::File::open_rw(data);
     f.set_attr("/", "ffp8_data_layout", std::int64_t{7});
   }
-  expect_error<IoError>([&] { evaluate(c); }, {data, "ffp8_data_layout", "7"});
+  expect_error<DataError>([&] { evaluate(c); }, {data, "ffp8_data_layout", "7"});
 }
 
 }  // namespace

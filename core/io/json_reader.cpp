@@ -1,11 +1,11 @@
-#include "explore/config/json_reader.hpp"
+#include "core/io/json_reader.hpp"
 
 #include <cmath>
 #include <fmt/format.h>
 
 #include "core/errors.hpp"
 
-namespace ffp8::explore {
+namespace ffp8 {
 
 namespace {
 std::string escape_key(std::string_view k) {
@@ -27,6 +27,11 @@ const char* type_word(const nlohmann::json& j) {
   if (j.is_array()) return "a list";
   return "an object";
 }
+std::string joined(const auto& names) {
+  std::string list;
+  for (std::string_view a : names) list += (list.empty() ? "" : ", ") + std::string(a);
+  return list;
+}
 }  // namespace
 
 std::string describe(const nlohmann::json& j) {
@@ -36,36 +41,47 @@ std::string describe(const nlohmann::json& j) {
 }
 
 void JsonNode::fail(std::string_view message) const {
-  throw ConfigError(fmt::format("{}: {}", path_.empty() ? "/" : path_, message));
+  throw ConfigError(fmt::format("{}{}: {}", source_.empty() ? "" : source_ + ": ", path_.empty() ? "/" : path_, message));
 }
 
-void JsonNode::expect_object(std::initializer_list<std::string_view> allowed) const {
+void JsonNode::expect_any_object() const {
   if (!j_->is_object()) fail(fmt::format("expected an object, got {}", describe(*j_)));
+}
+
+void JsonNode::expect_object(const std::vector<std::string_view>& allowed) const {
+  expect_any_object();
   for (const auto& [k, v] : j_->items()) {
     bool ok = false;
     for (std::string_view a : allowed) ok = ok || a == k;
     if (!ok) {
-      std::string list;
-      for (std::string_view a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-      throw ConfigError(fmt::format("{}/{}: unknown key \"{}\" (allowed here: {})", path_, escape_key(k), k, list));
+      const JsonNode bad(v, path_ + "/" + escape_key(k), source_);
+      bad.fail(allowed.empty() ? fmt::format("unknown key \"{}\" (no keys are allowed here)", k)
+                               : fmt::format("unknown key \"{}\" (allowed here: {})", k, joined(allowed)));
     }
   }
 }
 
+void JsonNode::expect_object(std::initializer_list<std::string_view> allowed) const {
+  expect_object(std::vector<std::string_view>(allowed));
+}
+
 void JsonNode::require(std::string_view key) const {
+  expect_any_object();
   if (!has(key)) fail(fmt::format("missing key \"{}\"", key));
 }
 
 JsonNode JsonNode::at(std::string_view key) const {
   require(key);
-  return JsonNode(j_->at(std::string(key)), path_ + "/" + escape_key(key));
+  return JsonNode(j_->at(std::string(key)), path_ + "/" + escape_key(key), source_);
 }
 
-JsonNode JsonNode::at(std::size_t i) const { return JsonNode(j_->at(i), fmt::format("{}/{}", path_, i)); }
+JsonNode JsonNode::at(std::size_t i) const { return JsonNode(j_->at(i), fmt::format("{}/{}", path_, i), source_); }
 
 std::int64_t JsonNode::as_int(std::int64_t lo, std::int64_t hi) const {
   std::int64_t v = 0;
-  if (j_->is_number_integer() || j_->is_number_unsigned()) {
+  if (j_->is_number_unsigned() && j_->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) {
+    fail(fmt::format("{} is out of range [{}, {}]", j_->get<std::uint64_t>(), lo, hi));
+  } else if (j_->is_number_integer()) {
     v = j_->get<std::int64_t>();
   } else if (j_->is_number_float() && std::floor(j_->get<double>()) == j_->get<double>() &&
              std::fabs(j_->get<double>()) < 9e15) {
@@ -77,9 +93,11 @@ std::int64_t JsonNode::as_int(std::int64_t lo, std::int64_t hi) const {
   return v;
 }
 
-double JsonNode::as_double() const {
+double JsonNode::as_double(double lo, double hi) const {
   if (!j_->is_number()) fail(fmt::format("expected a number, got {}", describe(*j_)));
-  return j_->get<double>();
+  const double v = j_->get<double>();
+  if (!(v >= lo && v <= hi)) fail(fmt::format("{} is out of range [{}, {}]", v, lo, hi));
+  return v;
 }
 
 bool JsonNode::as_bool() const {
@@ -94,12 +112,9 @@ std::string JsonNode::as_string() const {
 
 std::string JsonNode::as_choice(std::initializer_list<std::string_view> allowed) const {
   const std::string s = as_string();
-  std::string list;
-  for (std::string_view a : allowed) {
+  for (std::string_view a : allowed)
     if (a == s) return s;
-    list += (list.empty() ? "" : ", ") + std::string(a);
-  }
-  fail(fmt::format("\"{}\" is not one of {}", s, list));
+  fail(fmt::format("\"{}\" is not one of {}", s, joined(allowed)));
 }
 
 std::vector<std::int64_t> JsonNode::as_int_list(std::int64_t lo, std::int64_t hi) const {
@@ -126,4 +141,12 @@ std::vector<bool> JsonNode::as_bool_list() const {
   return out;
 }
 
-}  // namespace ffp8::explore
+std::vector<std::int64_t> JsonNode::as_int_array(std::size_t n, std::int64_t lo, std::int64_t hi) const {
+  if (!j_->is_array() || j_->size() != n)
+    fail(fmt::format("expected a list of {} integers, got {}", n, describe(*j_)));
+  std::vector<std::int64_t> out;
+  for (std::size_t i = 0; i < n; ++i) out.push_back(at(i).as_int(lo, hi));
+  return out;
+}
+
+}  // namespace ffp8
