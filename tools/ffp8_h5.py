@@ -12,24 +12,64 @@ import sys
 
 import numpy as np
 
-MODEL_LAYOUT = 1
+MODEL_LAYOUT = 2            # written by tools/export.py
+MODEL_LAYOUTS = (1, 2)      # read: layout 1 is layout 2 without the ops added in 2
 DATA_LAYOUT = 1
 
-# The closed list of op kinds of layout 1: op -> (attribute keys, allowed params, required params,
-# number of inputs (None = one or more)). One table; the tests iterate it.
+
+class OpSpec(tuple):
+    """One row of the op table: attribute keys (exactly these), allowed params, required params,
+    number of inputs (None = one or more, 0 = none), the layout version that added the op, and
+    the inputs an FFP8 accelerator stores in 8 bits (operand indices; the op's `weight` param is
+    quantized too when it has one)."""
+    __slots__ = ()
+    _fields = ("attrs", "params", "required", "inputs", "since", "quantized")
+
+    def __new__(cls, attrs=(), params=(), required=(), inputs=1, since=1, quantized=()):
+        return tuple.__new__(cls, (tuple(attrs), tuple(params), tuple(required), inputs, since, tuple(quantized)))
+
+    attrs = property(lambda s: s[0])
+    params = property(lambda s: s[1])
+    required = property(lambda s: s[2])
+    inputs = property(lambda s: s[3])
+    since = property(lambda s: s[4])
+    quantized = property(lambda s: s[5])
+
+
+# The closed list of op kinds (docs/hdf5-layout.md; the C++ reader's op table in core/infer is the
+# same list, tests compare the two). One table; the tests iterate it.
 OPS = {
-    "conv2d": (("stride", "padding", "dilation", "groups"), ("weight", "bias"), ("weight",), 1),
-    "linear": ((), ("weight", "bias"), ("weight",), 1),
-    "batchnorm2d": (("eps",), ("mean", "var", "weight", "bias"), ("mean", "var", "weight", "bias"), 1),
-    "relu": ((), (), (), 1),
-    "relu6": ((), (), (), 1),
-    "maxpool2d": (("kernel_size", "stride", "padding", "dilation", "ceil_mode"), (), (), 1),
-    "avgpool2d": (("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"),
-                  (), (), 1),
-    "adaptive_avgpool2d": (("output_size",), (), (), 1),
-    "add": ((), (), (), 2),
-    "cat": (("dim",), (), (), None),
-    "flatten": (("start_dim", "end_dim"), (), (), 1),
+    "conv2d": OpSpec(("stride", "padding", "dilation", "groups"), ("weight", "bias"), ("weight",), quantized=(0,)),
+    "linear": OpSpec((), ("weight", "bias"), ("weight",), quantized=(0,)),
+    "batchnorm2d": OpSpec(("eps",), ("mean", "var", "weight", "bias"), ("mean", "var", "weight", "bias")),
+    "relu": OpSpec(),
+    "relu6": OpSpec(),
+    "maxpool2d": OpSpec(("kernel_size", "stride", "padding", "dilation", "ceil_mode")),
+    "avgpool2d": OpSpec(("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override")),
+    "adaptive_avgpool2d": OpSpec(("output_size",)),
+    "add": OpSpec(inputs=2),
+    "cat": OpSpec(("dim",), inputs=None),
+    "flatten": OpSpec(("start_dim", "end_dim")),
+    # layout 2
+    "constant": OpSpec((), ("value",), ("value",), inputs=0, since=2),
+    "sub": OpSpec(inputs=2, since=2),
+    "mul": OpSpec(inputs=2, since=2),
+    "div": OpSpec(inputs=2, since=2),
+    "sigmoid": OpSpec(since=2),
+    "tanh": OpSpec(since=2),
+    "silu": OpSpec(since=2),
+    "hardsigmoid": OpSpec(since=2),
+    "hardswish": OpSpec(since=2),
+    "gelu": OpSpec(("approximate",), since=2),
+    "softmax": OpSpec(("dim",), since=2),
+    "layernorm": OpSpec(("normalized_dims", "eps"), ("weight", "bias"), since=2),
+    "mean": OpSpec(("dims", "keepdim"), since=2),
+    "reshape": OpSpec(("shape",), since=2),
+    "permute": OpSpec(("dims",), since=2),
+    "slice": OpSpec(("dims", "starts", "ends", "steps"), since=2),
+    "pad": OpSpec(("before", "after", "value"), since=2),
+    "roll": OpSpec(("shifts", "dims"), since=2),
+    "matmul": OpSpec(inputs=2, since=2, quantized=(0, 1)),
 }
 
 # params key -> role, per op family.
@@ -37,13 +77,17 @@ PARAM_ROLES = {
     "conv2d": {"weight": "weight", "bias": "bias"},
     "linear": {"weight": "weight", "bias": "bias"},
     "batchnorm2d": {"mean": "bn_mean", "var": "bn_var", "weight": "bn_weight", "bias": "bn_bias"},
+    "layernorm": {"weight": "ln_weight", "bias": "ln_bias"},
+    "constant": {"value": "constant"},
 }
 
-ROLES = ("weight", "bias", "bn_mean", "bn_var", "bn_weight", "bn_bias", "activation", "reference_input",
-         "reference_logits", "label", "image", "graph")
+ROLES = ("weight", "bias", "bn_mean", "bn_var", "bn_weight", "bn_bias", "ln_weight", "ln_bias", "constant",
+         "activation", "reference_input", "reference_logits", "label", "image", "graph")
 
-# Ops whose input tensor FFP8 stores (recorded under /activations/<node>).
-RECORDED_OPS = ("conv2d", "linear")
+# Ops whose inputs FFP8 stores (recorded under /activations/<node>, and /activations/<node>.other for
+# the second operand of a matmul).
+RECORDED_OPS = tuple(op for op, spec in OPS.items() if spec.quantized)
+OPERAND_SUFFIX = ("", ".other")     # dataset / tensor name suffix of operand 0 and 1 of a quantized op
 
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -73,13 +117,16 @@ def open_h5(path):
 
 
 def check_version(f, path, attr, supported):
+    """The file's version attribute `attr`, refused unless it is one of `supported` (an int or a tuple)."""
+    supported = (supported,) if isinstance(supported, int) else tuple(supported)
     if attr not in f.attrs:
         raise LayoutError(f"{path}: root attribute '{attr}' is missing (not an ffp8 file?)")
     v = f.attrs[attr]
     if not isinstance(v, (int, np.integer)) or isinstance(v, (bool, np.bool_)):
         raise LayoutError(f"{path}: root attribute '{attr}' must be an integer, found {v!r}")
-    if int(v) != supported:
-        raise LayoutError(f"{path}: {attr} = {int(v)} is not supported (this reader knows version {supported})")
+    if int(v) not in supported:
+        known = " and ".join(str(k) for k in supported)
+        raise LayoutError(f"{path}: {attr} = {int(v)} is not supported (this reader knows version {known})")
     return int(v)
 
 
@@ -88,8 +135,16 @@ def _pair(v, name, where):
         raise LayoutError(f"{where}: attribute '{name}' must be a list of two integers, found {v!r}")
 
 
-def validate_graph(graph, path="<graph>"):
-    """Checks the JSON graph structure: closed op list, attr keys, topological order, names."""
+def _int_list(v, name, where, positive=False):
+    if not (isinstance(v, list) and all(isinstance(i, int) and not isinstance(i, bool) for i in v)) or \
+            (positive and any(i < 1 for i in v)):
+        kind = "positive integers" if positive else "integers"
+        raise LayoutError(f"{where}: attribute '{name}' must be a list of {kind}, found {v!r}")
+
+
+def validate_graph(graph, path="<graph>", layout=MODEL_LAYOUT):
+    """Checks the JSON graph structure: closed op list (ops of `layout` and before), attr keys,
+    topological order, names."""
     if not isinstance(graph, dict):
         raise LayoutError(f"{path}: /graph must be a JSON object")
     for key in ("inputs", "outputs", "nodes"):
@@ -111,13 +166,16 @@ def validate_graph(graph, path="<graph>"):
             raise LayoutError(f"{where}: invalid node name")
         if op not in OPS:
             raise LayoutError(f"{where}: unknown op '{op}' (layout {MODEL_LAYOUT} knows {', '.join(OPS)})")
-        attr_keys, allowed, required, nin = OPS[op]
+        attr_keys, allowed, required, nin = OPS[op][:4]
+        if OPS[op].since > layout:
+            raise LayoutError(f"{where}: op '{op}' needs layout {OPS[op].since}, the file is layout {layout}")
         if node["outputs"] != [name]:
             raise LayoutError(f"{where}: outputs must be [\"{name}\"], found {node['outputs']!r}")
         if name in defined:
             raise LayoutError(f"{where}: tensor name defined twice")
-        if (nin is not None and len(node["inputs"]) != nin) or len(node["inputs"]) < 1:
-            raise LayoutError(f"{where}: op '{op}' takes {nin or 'one or more'} inputs, found {len(node['inputs'])}")
+        if (nin is not None and len(node["inputs"]) != nin) or (nin is None and len(node["inputs"]) < 1):
+            raise LayoutError(f"{where}: op '{op}' takes {'one or more' if nin is None else nin} inputs, "
+                              f"found {len(node['inputs'])}")
         for t in node["inputs"]:
             if t not in defined:
                 raise LayoutError(f"{where}: input '{t}' is not a graph input or an earlier node's output")
@@ -131,6 +189,14 @@ def validate_graph(graph, path="<graph>"):
         for k in ("stride", "padding", "dilation", "kernel_size", "output_size"):
             if k in a:
                 _pair(a[k], k, where)
+        for k in ("dims", "starts", "ends", "shifts", "before", "after"):
+            if k in a:
+                _int_list(a[k], k, where)
+        for k in ("shape", "steps"):
+            if k in a:
+                _int_list(a[k], k, where, positive=True)
+        if op == "gelu" and a["approximate"] not in ("none", "tanh"):
+            raise LayoutError(f"{where}: attribute 'approximate' must be \"none\" or \"tanh\", found {a['approximate']!r}")
         bad = set(node["params"]) - set(allowed)
         if bad:
             raise LayoutError(f"{where}: unknown param(s) {sorted(bad)} for op '{op}'")
@@ -176,13 +242,17 @@ def expected_param_shape(node, key, in_shape):
         return (out[0], in_shape[0]) if key == "weight" else (out[0],)
     if op == "batchnorm2d":
         return (in_shape[0],)
+    if op == "layernorm":
+        return tuple(in_shape[len(in_shape) - node["attrs"]["normalized_dims"]:])
+    if op == "constant":
+        return tuple(out)
     return None
 
 
 def load_model(path, with_reference=True):
     """Reads and validates a model file; raises LayoutError on any deviation from layout 1."""
     with open_h5(path) as f:
-        check_version(f, path, "ffp8_layout", MODEL_LAYOUT)
+        layout = check_version(f, path, "ffp8_layout", MODEL_LAYOUTS)
         attrs = {k: (_str(v) if isinstance(v, (str, bytes)) else v) for k, v in f.attrs.items()}
         for k in ("model_name", "input_shape", "num_classes"):
             if k not in attrs:
@@ -195,11 +265,11 @@ def load_model(path, with_reference=True):
             graph = json.loads(_str(f["graph"][()]))
         except (ValueError, TypeError) as e:
             raise LayoutError(f"{path}: /graph is not valid JSON: {e}") from None
-        validate_graph(graph, path)
+        validate_graph(graph, path, layout)
         shapes = {graph["inputs"][0]: [int(v) for v in attrs["input_shape"]]}
         params = {}
         for node in graph["nodes"]:
-            in_shape = shapes[node["inputs"][0]]
+            in_shape = shapes[node["inputs"][0]] if node["inputs"] else None
             for key, dpath in node["params"].items():
                 if dpath not in f:
                     raise LayoutError(f"{path}: dataset {dpath} (param '{key}' of node '{node['name']}') is missing")
@@ -231,13 +301,14 @@ def load_model(path, with_reference=True):
                 reference["labels"] = f["reference/labels"][()]
         if "activations" in f:
             for node in graph["nodes"]:
-                if node["op"] in RECORDED_OPS:
-                    dp = f"activations/{node['name']}"
+                for k in OPS[node["op"]].quantized:
+                    dp = f"activations/{node['name']}{OPERAND_SUFFIX[k]}"
                     if dp not in f:
-                        raise LayoutError(f"{path}: dataset /{dp} is missing (every conv2d/linear input is recorded)")
+                        raise LayoutError(f"{path}: dataset /{dp} is missing (every input of a conv2d, linear "
+                                          f"and matmul is recorded)")
                     ds = f[dp]
                     _check_tensor(ds, path, "activation")
-                    want = shapes[node["inputs"][0]]
+                    want = shapes[node["inputs"][k]]
                     if list(ds.shape[1:]) != list(want):
                         raise LayoutError(f"{path}: dataset /{dp} has shape {list(ds.shape)}, expected [N] + {want}")
     return Model(path, attrs, graph, params, reference)
@@ -317,55 +388,122 @@ def iter_data(path, count=None, batch=64, start=0):
 
 
 # ------------------------------------------------------------------------------ executor
-def run_graph(graph, params, x, record=None):
-    """Runs a layout-1 graph in float32 with PyTorch's functional ops (the semantics of the doc).
-    `params` maps dataset paths to arrays; `record(node, input)` is called before every
-    conv2d/linear with its input tensor. Returns the output tensor (torch)."""
+def _align(t, rank):
+    """t [N, ...] with singleton dims inserted after the batch dim up to `rank` per-image dims, so that
+    PyTorch's right-aligned broadcasting of the whole tensors is the layout's broadcasting of the
+    per-image shapes (the batch dims then line up)."""
+    extra = rank - (t.dim() - 1)
+    return t.reshape((t.shape[0],) + (1,) * extra + tuple(t.shape[1:])) if extra > 0 else t
+
+
+def eval_node(node, ins, param):
+    """The output of one node (torch tensors [N, ...] in, out) with PyTorch's functional ops: the
+    semantics of docs/hdf5-layout.md. `param(key)` gives the node's params as torch tensors (or None);
+    `ins` are its input tensors; for `constant`, ins = [a tensor whose batch size is used]."""
     import torch
     import torch.nn.functional as F
+    op, a = node["op"], node["attrs"]
+    v = ins[0] if ins else None
+    if op == "conv2d":
+        return F.conv2d(v, param("weight"), param("bias"), a["stride"], a["padding"], a["dilation"], a["groups"])
+    if op == "linear":
+        return F.linear(v, param("weight"), param("bias"))
+    if op == "batchnorm2d":
+        return F.batch_norm(v, param("mean"), param("var"), param("weight"), param("bias"), False, 0.0, a["eps"])
+    if op == "relu":
+        return F.relu(v)
+    if op == "relu6":
+        return F.hardtanh(v, 0.0, 6.0)
+    if op == "maxpool2d":
+        return F.max_pool2d(v, a["kernel_size"], a["stride"], a["padding"], a["dilation"], a["ceil_mode"])
+    if op == "avgpool2d":
+        return F.avg_pool2d(v, a["kernel_size"], a["stride"], a["padding"], a["ceil_mode"], a["count_include_pad"],
+                            a["divisor_override"])
+    if op == "adaptive_avgpool2d":
+        return F.adaptive_avg_pool2d(v, a["output_size"])
+    if op in ("add", "sub", "mul", "div"):
+        rank = max(t.dim() - 1 for t in ins)
+        x, y = (_align(t, rank) for t in ins)
+        return {"add": torch.add, "sub": torch.sub, "mul": torch.mul, "div": torch.div}[op](x, y)
+    if op == "cat":
+        return torch.cat(ins, a["dim"])
+    if op == "flatten":
+        return torch.flatten(v, a["start_dim"], a["end_dim"])
+    if op == "constant":
+        c = param("value")
+        return c.unsqueeze(0).expand((v.shape[0],) + tuple(c.shape)).contiguous()
+    if op == "sigmoid":
+        return torch.sigmoid(v)
+    if op == "tanh":
+        return torch.tanh(v)
+    if op == "silu":
+        return F.silu(v)
+    if op == "hardsigmoid":
+        return F.hardsigmoid(v)
+    if op == "hardswish":
+        return F.hardswish(v)
+    if op == "gelu":
+        return F.gelu(v, approximate=a["approximate"])
+    if op == "softmax":
+        return F.softmax(v, a["dim"])
+    if op == "layernorm":
+        return F.layer_norm(v, tuple(v.shape[v.dim() - a["normalized_dims"]:]), param("weight"), param("bias"),
+                            a["eps"])
+    if op == "mean":
+        return v.mean(a["dims"], keepdim=a["keepdim"])
+    if op == "reshape":
+        return v.reshape([v.shape[0]] + a["shape"])
+    if op == "permute":
+        return v.permute(a["dims"])
+    if op == "slice":
+        index = [slice(None)] * v.dim()
+        for d, s, e, st in zip(a["dims"], a["starts"], a["ends"], a["steps"]):
+            index[d] = slice(s, e, st)
+        return v[tuple(index)]
+    if op == "pad":
+        pads = []
+        for lo, hi in zip(reversed(a["before"]), reversed(a["after"])):
+            pads += [lo, hi]
+        return F.pad(v, pads, value=a["value"])
+    if op == "roll":
+        return torch.roll(v, a["shifts"], a["dims"])
+    if op == "matmul":
+        rank = max(t.dim() - 1 for t in ins)
+        return torch.matmul(*(_align(t, rank) for t in ins))
+    raise LayoutError(f"node '{node['name']}': unknown op '{op}'")   # validate_graph makes this unreachable
+
+
+def run_graph(graph, params, x, record=None, operands=False):
+    """Runs a graph in float32 with PyTorch's functional ops (the semantics of the doc).
+    `params` maps dataset paths to arrays. `record(node, input)` is called before every conv2d,
+    linear and matmul with its first input tensor; with `operands`, `record(node, input, k)` is
+    called for each quantized input k (both operands of a matmul) and may return a tensor that
+    replaces that input (None keeps it): the hook of quantization emulations. Returns the output
+    tensor (torch)."""
+    import torch
     pt = {}
 
-    def p(node, key):
-        if key not in node["params"]:
-            return None
-        dp = node["params"][key]
-        if dp not in pt:
-            pt[dp] = torch.as_tensor(np.asarray(params[dp], np.float32))
-        return pt[dp]
+    def param_of(node):
+        def p(key):
+            if key not in node["params"]:
+                return None
+            dp = node["params"][key]
+            if dp not in pt:
+                pt[dp] = torch.as_tensor(np.asarray(params[dp], np.float32))
+            return pt[dp]
+        return p
 
-    env = {graph["inputs"][0]: torch.as_tensor(x)}
+    first = torch.as_tensor(x)
+    env = {graph["inputs"][0]: first}
     with torch.no_grad():
         for node in graph["nodes"]:
-            op, a = node["op"], node["attrs"]
-            ins = [env[t] for t in node["inputs"]]
-            v = ins[0]
-            if op in RECORDED_OPS and record is not None:
-                record(node, v)
-            if op == "conv2d":
-                y = F.conv2d(v, p(node, "weight"), p(node, "bias"), a["stride"], a["padding"], a["dilation"], a["groups"])
-            elif op == "linear":
-                y = F.linear(v, p(node, "weight"), p(node, "bias"))
-            elif op == "batchnorm2d":
-                y = F.batch_norm(v, p(node, "mean"), p(node, "var"), p(node, "weight"), p(node, "bias"), False, 0.0, a["eps"])
-            elif op == "relu":
-                y = F.relu(v)
-            elif op == "relu6":
-                y = F.hardtanh(v, 0.0, 6.0)
-            elif op == "maxpool2d":
-                y = F.max_pool2d(v, a["kernel_size"], a["stride"], a["padding"], a["dilation"], a["ceil_mode"])
-            elif op == "avgpool2d":
-                y = F.avg_pool2d(v, a["kernel_size"], a["stride"], a["padding"], a["ceil_mode"], a["count_include_pad"],
-                                 a["divisor_override"])
-            elif op == "adaptive_avgpool2d":
-                y = F.adaptive_avg_pool2d(v, a["output_size"])
-            elif op == "add":
-                y = ins[0] + ins[1]
-            elif op == "cat":
-                y = torch.cat(ins, a["dim"])
-            elif op == "flatten":
-                y = torch.flatten(v, a["start_dim"], a["end_dim"])
-            else:  # validate_graph makes this unreachable
-                raise LayoutError(f"node '{node['name']}': unknown op '{op}'")
+            ins = [env[t] for t in node["inputs"]] or [first]
+            if record is not None:
+                for k in OPS[node["op"]].quantized[:None if operands else 1]:
+                    got = record(node, ins[k], k) if operands else record(node, ins[k])
+                    if operands and got is not None:
+                        ins[k] = torch.as_tensor(got)
+            y = eval_node(node, ins if node["inputs"] else [first], param_of(node))
             if list(y.shape[1:]) != list(node["shape"]):
                 raise LayoutError(f"node '{node['name']}': output shape {list(y.shape[1:])} differs from the stored "
                                   f"shape {node['shape']}")

@@ -233,3 +233,106 @@ class InceptionSmall(nn.Module):
 @_register
 def inception_small():
     return InceptionSmall()
+
+
+# ---------------------------------------------------------------- ConvNeXt-style
+class LayerNorm2d(nn.LayerNorm):
+    """LayerNorm over the channels of an NCHW tensor (torchvision's ConvNeXt form: channels last,
+    normalise, channels first again)."""
+
+    def forward(self, x):
+        x = x.permute(0, 2, 3, 1)
+        x = nn.functional.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)
+
+
+class ConvNeXtBlock(nn.Module):
+    def __init__(self, dim, layer_scale=0.1):
+        super().__init__()
+        self.dwconv = nn.Conv2d(dim, dim, 7, padding=3, groups=dim)
+        self.norm = nn.LayerNorm(dim, eps=1e-6)
+        self.fc1 = nn.Linear(dim, 4 * dim)
+        self.act = nn.GELU()
+        self.fc2 = nn.Linear(4 * dim, dim)
+        self.layer_scale = nn.Parameter(torch.full((dim, 1, 1), layer_scale))
+
+    def forward(self, x):
+        y = self.dwconv(x).permute(0, 2, 3, 1)             # channels last: the linears act on C
+        y = self.fc2(self.act(self.fc1(self.norm(y)))).permute(0, 3, 1, 2)
+        return x + self.layer_scale * y
+
+
+class ConvNeXtMini(nn.Module):
+    def __init__(self, num_classes=NUM_CLASSES, dims=(32, 64), depths=(2, 2)):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(IN_CHANNELS, dims[0], 2, 2), LayerNorm2d(dims[0], eps=1e-6))  # 14x14
+        self.stage1 = nn.Sequential(*[ConvNeXtBlock(dims[0]) for _ in range(depths[0])])
+        self.down = nn.Sequential(LayerNorm2d(dims[0], eps=1e-6), nn.Conv2d(dims[0], dims[1], 2, 2))   # 7x7
+        self.stage2 = nn.Sequential(*[ConvNeXtBlock(dims[1]) for _ in range(depths[1])])
+        self.norm = nn.LayerNorm(dims[1], eps=1e-6)
+        self.head = nn.Linear(dims[1], num_classes)
+
+    def forward(self, x):
+        x = self.stage2(self.down(self.stage1(self.stem(x))))
+        return self.head(self.norm(x.mean([2, 3])))       # global average pool by axis
+
+
+@_register
+def convnext_mini():
+    return ConvNeXtMini()
+
+
+# ---------------------------------------------------------------- ViT-style
+class Attention(nn.Module):
+    """Multi-head self-attention written as its matmuls and softmax (what an FP8 accelerator runs:
+    both operands of Q K^T and of P V are quantized)."""
+
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.heads, self.scale = heads, (dim // heads) ** -0.5
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x):
+        n, t, d = x.shape
+        q, k, v = self.qkv(x).chunk(3, dim=-1)
+        q, k, v = (z.reshape(n, t, self.heads, d // self.heads).transpose(1, 2) for z in (q, k, v))
+        attn = (q @ k.transpose(-2, -1)) * self.scale
+        y = attn.softmax(dim=-1) @ v                        # [N, heads, T, d / heads]
+        return self.proj(y.transpose(1, 2).reshape(n, t, d))
+
+
+class EncoderBlock(nn.Module):
+    def __init__(self, dim, heads, mlp):
+        super().__init__()
+        self.ln1 = nn.LayerNorm(dim)
+        self.attn = Attention(dim, heads)
+        self.ln2 = nn.LayerNorm(dim)
+        self.mlp = nn.Sequential(nn.Linear(dim, mlp), nn.GELU(), nn.Linear(mlp, dim))
+
+    def forward(self, x):
+        x = x + self.attn(self.ln1(x))
+        return x + self.mlp(self.ln2(x))
+
+
+class ViTMini(nn.Module):
+    def __init__(self, num_classes=NUM_CLASSES, patch=4, dim=64, depth=4, heads=4, mlp=128):
+        super().__init__()
+        tokens = (INPUT_SHAPE[1] // patch) * (INPUT_SHAPE[2] // patch)
+        self.patch_embed = nn.Conv2d(IN_CHANNELS, dim, patch, patch)       # 7x7 patches of 4x4 pixels
+        self.class_token = nn.Parameter(torch.zeros(1, 1, dim))
+        self.pos_embedding = nn.Parameter(torch.randn(1, tokens + 1, dim) * 0.02)
+        self.blocks = nn.Sequential(*[EncoderBlock(dim, heads, mlp) for _ in range(depth)])
+        self.norm = nn.LayerNorm(dim)
+        self.head = nn.Linear(dim, num_classes)
+
+    def forward(self, x):
+        x = self.patch_embed(x).flatten(2).transpose(1, 2)              # [N, 49, dim]
+        x = torch.cat([self.class_token.expand(x.shape[0], -1, -1), x], dim=1) + self.pos_embedding
+        x = self.norm(self.blocks(x))
+        return self.head(x[:, 0])                                       # the class token
+
+
+@_register
+def vit_mini():
+    return ViTMini()
