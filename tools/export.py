@@ -247,7 +247,7 @@ def export(args):
             gd.attrs["role"] = "graph"
             for node in graph["nodes"]:
                 for key, dpath in node["params"].items():
-                    ds = f.create_dataset(dpath, data=np.ascontiguousarray(params[dpath], np.float32))
+                    ds = f.create_dataset(dpath, data=np.array(params[dpath], np.float32, order="C"))  # keeps 0-d
                     ds.attrs["role"] = ffp8_h5.PARAM_ROLES[node["op"]][key]
                     ds.attrs["node"] = node["name"]
             shapes = {graph["inputs"][0]: list(shape)}

@@ -52,18 +52,21 @@ def load(path):
     return model
 
 
-def translate_file(path, shape=None):
-    """(graph, params, input shape (C, H, W)) of the ONNX model in `path`. `shape` gives C, H, W
-    where the file leaves them symbolic (it must agree with the file where it does not)."""
+def translate_file(path, shape=None, name=None):
+    """(graph, params, input shape (C, H, W)) of the ONNX model in `path` (called `name` in
+    messages). `shape` gives C, H, W where the file leaves them symbolic (it must agree with the
+    file where it does not)."""
     model = load(path)
-    return Translator(model, path, shape).run()
+    return Translator(model, name or path, shape).run()
 
 
 def translate_torch(model, shape):
     """(graph, params) of a PyTorch module through torch.onnx.export (batch 1, opset 17) and this
-    front end. Tracing fixes control flow to the branch the probe takes, so a trace that converts
-    a tensor to a Python value (a data-dependent branch) is refused."""
+    front end. A trace fixes control flow to the branch its input takes, so the result is checked
+    on another input; when it differs and the trace converted a tensor to a Python value, the
+    error says that the control flow depends on tensor values."""
     import torch
+    import ffp8_h5
     x = torch.zeros((1,) + tuple(shape))
     with tempfile.TemporaryDirectory() as tmp:
         f = os.path.join(tmp, "model.onnx")
@@ -75,11 +78,22 @@ def translate_torch(model, shape):
             except Exception as e:
                 raise ExportError(f"torch.onnx.export fails: {type(e).__name__}: "
                                   f"{str(e).strip().splitlines()[0] if str(e).strip() else ''}") from None
-        for w in caught:
-            if issubclass(w.category, torch.jit.TracerWarning) and "Python" in str(w.message):
-                raise ExportError(f"the model's control flow depends on tensor values, so a trace would fix it to "
-                                  f"one branch (torch.onnx.export: {str(w.message).splitlines()[0]})")
-        graph, params, _ = translate_file(f, shape)
+        traced = [str(w.message).splitlines()[0] for w in caught
+                  if issubclass(w.category, torch.jit.TracerWarning) and "Python" in str(w.message)]
+        graph, params, _ = translate_file(f, shape, "the graph of torch.onnx.export")
+    probe = torch.randn((3,) + tuple(shape), generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        want = model(probe)
+    try:
+        got = ffp8_h5.run_graph(graph, params, probe.numpy())
+        err = float((got - want).abs().max()) / max(1e-6, float(want.abs().max()))
+    except (ffp8_h5.LayoutError, RuntimeError) as e:
+        got, err = None, str(e)
+    if got is None or not err < 1e-4:
+        if traced:
+            raise ExportError(f"the traced graph does not generalise to other inputs: the model's control flow "
+                              f"depends on tensor values (torch.onnx.export: {traced[0]})")
+        raise ExportError(f"internal error: the ONNX translation differs from PyTorch ({err})")
     return graph, params
 
 
@@ -404,7 +418,7 @@ class Translator:
                             bias.size == lin["shape"][-1] and bias.ndim <= 1:
                         dpath = f"/params/{lin['name']}/bias"
                         lin["params"]["bias"] = dpath
-                        self.b.params[dpath] = np.asarray(bias, np.float32).reshape(-1)
+                        self.b.params[dpath] = np.array(bias, np.float32).reshape(-1)
                         import torch
                         self.b.values[lin["name"]] = self.b.values[lin["name"]] + torch.from_numpy(
                             self.b.params[dpath])

@@ -239,7 +239,7 @@ def expected_param_shape(node, key, in_shape):
             return (out[0],)
         return None   # kernel size is free; checked against groups below
     if op == "linear":
-        return (out[0], in_shape[0]) if key == "weight" else (out[0],)
+        return (out[-1], in_shape[-1]) if key == "weight" else (out[-1],)
     if op == "batchnorm2d":
         return (in_shape[0],)
     if op == "layernorm":

@@ -176,8 +176,8 @@ QuantPlan resolve_plan(const Model& model, const Assignment& assignment, const s
       std::string known;
       for (const Node& n : model.nodes)
         if (is_quantizable(n.op)) known += (known.empty() ? "" : ", ") + n.name;
-      throw ConfigError(fmt::format("/formats/overrides/{}: '{}' has no conv2d or linear node of that name (its "
-                                    "quantizable nodes are: {})", name, model.path, known));
+      throw ConfigError(fmt::format("/formats/overrides/{}: '{}' has no conv2d, linear or matmul node of that name "
+                                    "(its quantizable nodes are: {})", name, model.path, known));
     }
   }
   QuantPlan plan;
@@ -190,9 +190,10 @@ QuantPlan resolve_plan(const Model& model, const Assignment& assignment, const s
     for (float w : n.weight.data) lf.weight_max_abs = std::max(lf.weight_max_abs, double(std::abs(w)));
     if (calib) {
       if (auto it = calib->find(n.name); it != calib->end()) lf.activation_range = it->second;
+      if (auto it = calib->find(n.name + ".other"); it != calib->end()) lf.other_range = it->second;
     }
-    // weights
-    const FormatChoice& wc = lf.choice.weight;
+    // weights (a matmul has none: both its operands take the activation role)
+    const FormatChoice wc = has_weight(n.op) ? lf.choice.weight : FormatChoice{};
     if (wc.kind == FormatChoice::Kind::Fixed) {
       lf.weight = {wc.format};
     } else if (wc.kind == FormatChoice::Kind::Int8) {
@@ -214,24 +215,29 @@ QuantPlan resolve_plan(const Model& model, const Assignment& assignment, const s
         lf.weight.push_back(with_bias(tmpl, fit_bias(tmpl, a), n.name, "weight", a));
       }
     }
-    // activations
+    // activations: the input, and a matmul's second operand, each fitted to its own range
     const FormatChoice& ac = lf.choice.activation;
-    if (ac.kind == FormatChoice::Kind::Fit || ac.kind == FormatChoice::Kind::Int8) {
-      if (!lf.activation_range)
-        throw ConfigError(fmt::format("node '{}': activation format '{}' needs calibration statistics of its input "
-                                      "(set \"calib\" to a positive number of images)", n.name, ac.text()));
-    }
-    if (ac.kind == FormatChoice::Kind::Fixed) {
-      lf.activation = ac.format;
-    } else if (ac.kind == FormatChoice::Kind::Int8) {
-      lf.activation_int8 = Int8Quantizer::for_max_abs(lf.activation_range->max_abs);
-    } else if (ac.kind == FormatChoice::Kind::Fit) {
-      const Format tmpl = ac.template_for(lf.activation_range->min < 0);
-      const double a = lf.activation_range->fit_a(tmpl.sign);
-      lf.activation = with_bias(tmpl, fit_bias(tmpl, a), n.name, "activation", a);
+    for (int k = 0; k < quantized_inputs(n.op); ++k) {
+      const std::optional<RangeStats>& range = k == 0 ? lf.activation_range : lf.other_range;
+      std::optional<Format>& chosen = k == 0 ? lf.activation : lf.other;
+      std::optional<Int8Quantizer>& int8 = k == 0 ? lf.activation_int8 : lf.other_int8;
+      const char* role = k == 0 ? "activation" : "second operand";
+      if ((ac.kind == FormatChoice::Kind::Fit || ac.kind == FormatChoice::Kind::Int8) && !range)
+        throw ConfigError(fmt::format("node '{}': activation format '{}' needs calibration statistics of its {} "
+                                      "(set \"calib\" to a positive number of images)", n.name, ac.text(),
+                                      k == 0 ? "input" : "second operand"));
+      if (ac.kind == FormatChoice::Kind::Fixed) {
+        chosen = ac.format;
+      } else if (ac.kind == FormatChoice::Kind::Int8) {
+        int8 = Int8Quantizer::for_max_abs(range->max_abs);
+      } else if (ac.kind == FormatChoice::Kind::Fit) {
+        const Format tmpl = ac.template_for(range->min < 0);
+        const double a = range->fit_a(tmpl.sign);
+        chosen = with_bias(tmpl, fit_bias(tmpl, a), n.name, role, a);
+      }
+      if (chosen) require_fast(*chosen, n.name, role);
     }
     for (const Format& f : lf.weight) require_fast(f, n.name, "weight");
-    if (lf.activation) require_fast(*lf.activation, n.name, "activation");
     plan.push_back(std::move(lf));
   }
   return plan;

@@ -1,6 +1,7 @@
 #pragma once
 // Format assignment of a model: which format each conv2d/linear layer uses for its weights and
-// for its input activation. Role defaults plus per-node overrides, each "float32" (no
+// for its input activation, and each matmul for both its operands (the activation role: in
+// attention they are Q, K^T, the softmax output P and V). Role defaults plus per-node overrides, each "float32" (no
 // quantization), a format name ("s1e4m3b10", "e4m3fn"), "fit:TEMPLATE" ("fit:s0e4m4"): that
 // template (sign, exp, man, specials) with the fit bias of FORMAT.md chosen per layer, or "int8": INT8
 // per-tensor symmetric (core/infer/int8.hpp), the integer baseline.
@@ -70,29 +71,36 @@ struct RangeStats {
 struct LayerFormats {
   std::string node;
   Op op = Op::Conv2d;
-  LayerChoice choice;                 ///< what the assignment asked for
+  LayerChoice choice;                 ///< what the assignment asked for (a matmul uses its activation choice)
   std::optional<Format> activation;   ///< nullopt: float32
   std::vector<Format> weight;         ///< empty: float32; one (per tensor) or one per output channel
   double weight_max_abs = 0.0;        ///< max |w| (per tensor)
   std::optional<RangeStats> activation_range;  ///< calibration statistics, when gathered
   std::optional<Int8Quantizer> weight_int8;      ///< "int8" weights (then `weight` is empty)
   std::optional<Int8Quantizer> activation_int8;  ///< "int8" input (then `activation` is nullopt)
+  // A matmul's second operand: its format, calibration statistics and int8 quantizer, as above.
+  std::optional<Format> other;
+  std::optional<RangeStats> other_range;
+  std::optional<Int8Quantizer> other_int8;
 
   /// What the role runs in: "float32", "int8" or the (first) format's name.
   std::string weight_text() const;
   std::string activation_text() const;
   /// True when the layer quantizes its weights or its input.
-  bool quantizes() const { return activation || activation_int8 || !weight.empty() || weight_int8; }
+  bool quantizes() const {
+    return activation || activation_int8 || !weight.empty() || weight_int8 || other || other_int8;
+  }
 };
 
-/// The per-layer plan of a model, in node order (only conv2d/linear nodes).
+/// The per-layer plan of a model, in node order (only conv2d/linear/matmul nodes).
 using QuantPlan = std::vector<LayerFormats>;
 
-/// Resolves `assignment` for every quantizable node of `model`. `calib` maps node names to the
-/// calibration statistics of their inputs (needed only for "fit" and "int8" activations:
+/// Resolves `assignment` for every quantizable node of `model`. `calib` maps operand keys
+/// (operand_key(): the node name, "<node>.other" for a matmul's second operand) to the
+/// calibration statistics of those inputs (needed only for "fit" and "int8" activations:
 /// ConfigError when missing). `per_channel` gives "fit" weights one bias per output channel
 /// ("int8" weights stay per tensor). Overrides naming no
-/// conv2d/linear node are a ConfigError naming the node. The resulting formats must have a
+/// conv2d/linear/matmul node are a ConfigError naming the node. The resulting formats must have a
 /// float32 fast path (else FormatError naming the layer).
 QuantPlan resolve_plan(const Model& model, const Assignment& assignment,
                        const std::map<std::string, RangeStats>* calib, bool per_channel);

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <limits>
 
@@ -22,7 +23,7 @@ namespace ffp8::infer {
 // One worker's buffer pool (see the file comment) and its activation counts.
 struct Engine::Worker {
   std::vector<std::vector<float>> pool;
-  std::vector<QuantCounts> activation;  // per counts_ entry, since the last merge
+  std::vector<QuantCounts> activation, other;  // per counts_ entry and operand, since the last merge
 
   std::vector<float> acquire(std::size_t size) {
     // Smallest free buffer that fits, else the largest one grown, else a new one.
@@ -46,9 +47,13 @@ struct Engine::Worker {
 
 struct Engine::Layer {
   std::vector<float> weight;          // quantized weights (empty: the model's float32 weights)
-  std::optional<Quantizer> activation;
-  std::optional<Quantizer> activation_serial;  // same, one thread: used inside batch-parallel workers
-  std::optional<Int8Quantizer> activation_int8;  // "int8" input instead of `activation`
+  // Per quantized input (a matmul has two): its quantizer, the same with one thread (used inside
+  // batch-parallel workers), or the "int8" quantizer instead.
+  struct Input {
+    std::optional<Quantizer> q, serial;
+    std::optional<Int8Quantizer> int8;
+  };
+  std::array<Input, 2> in;
   std::size_t counts = 0;             // index into counts_
 };
 
@@ -74,6 +79,8 @@ void check_nan(const QuantCounts& c, const std::string& node, const char* what) 
 
 }  // namespace
 
+std::string operand_key(const std::string& node, int operand) { return operand == 0 ? node : node + ".other"; }
+
 Engine::Engine(std::shared_ptr<const Model> model, QuantPlan plan, EngineOptions options)
     : model_(std::move(model)), plan_(std::move(plan)), options_(options) {
   const Model& m = *model_;
@@ -86,14 +93,15 @@ Engine::Engine(std::shared_ptr<const Model> model, QuantPlan plan, EngineOptions
   for (const LayerFormats& lf : plan_) {
     const int i = m.find(lf.node);
     if (i < 0 || !is_quantizable(m.nodes[static_cast<std::size_t>(i)].op))
-      throw ConfigError(fmt::format("quantization plan names '{}', which is no conv2d/linear node of '{}'", lf.node, m.path));
+      throw ConfigError(
+          fmt::format("quantization plan names '{}', which is no conv2d, linear or matmul node of '{}'", lf.node, m.path));
   }
   for (std::size_t i = 0; i < m.nodes.size(); ++i) {
     const Node& n = m.nodes[i];
     if (!is_quantizable(n.op)) continue;
     auto layer = std::make_shared<Layer>();
     layer->counts = counts_.size();
-    counts_.push_back({n.name, {}, {}});
+    counts_.push_back({n.name, {}, {}, {}});
     const auto it = std::find_if(plan_.begin(), plan_.end(), [&](const LayerFormats& lf) { return lf.node == n.name; });
     if (it != plan_.end()) {
       QuantOptions qo = options_.quant;
@@ -118,12 +126,19 @@ Engine::Engine(std::shared_ptr<const Model> model, QuantPlan plan, EngineOptions
         counts_.back().weight += it->weight_int8->quantize(n.weight.data, layer->weight, options_.threads);
         check_nan(counts_.back().weight, n.name, "weight");
       }
-      layer->activation_int8 = it->activation_int8;
-      if (it->activation) {
-        qo.seed = layer_seed(options_.quant.seed, i, 0);
-        layer->activation.emplace(*it->activation, qo);
-        qo.threads = 1;
-        layer->activation_serial.emplace(*it->activation, qo);
+      const std::array<const std::optional<Format>*, 2> fmts{&it->activation, &it->other};
+      const std::array<const std::optional<Int8Quantizer>*, 2> ints{&it->activation_int8, &it->other_int8};
+      for (int k = 0; k < 2; ++k) {
+        Layer::Input& in = layer->in[static_cast<std::size_t>(k)];
+        in.int8 = *ints[static_cast<std::size_t>(k)];
+        if (const auto& f = *fmts[static_cast<std::size_t>(k)]) {
+          // stream 0 for the first input (as before matmul existed), 2 for the second
+          qo.seed = layer_seed(options_.quant.seed, i, 2 * k);
+          qo.threads = options_.threads;
+          in.q.emplace(*f, qo);
+          qo.threads = 1;
+          in.serial.emplace(*f, qo);
+        }
       }
     }
     layers_[i] = std::move(layer);
@@ -152,6 +167,7 @@ std::span<const float> Engine::run(std::span<const float> input, std::int64_t n,
   while (workers_.size() < static_cast<std::size_t>(split ? nt : 1)) {
     workers_.push_back(std::make_shared<Worker>());
     workers_.back()->activation.resize(counts_.size());
+    workers_.back()->other.resize(counts_.size());
   }
   if (!split) {
     forward(input.data(), n, first_image, options_.threads, *workers_[0], logits_.data());
@@ -175,13 +191,19 @@ std::span<const float> Engine::run(std::span<const float> input, std::int64_t n,
   for (auto& w : workers_) {
     for (std::size_t c = 0; c < counts_.size(); ++c) {
       counts_[c].activation += w->activation[c];
-      w->activation[c] = {};
+      counts_[c].other += w->other[c];
+      w->activation[c] = w->other[c] = {};
     }
   }
   for (std::size_t c = 0; c < counts_.size(); ++c) {
     const Layer& L = *layers_[static_cast<std::size_t>(m.find(counts_[c].node))];
-    if (L.activation) check_nan(counts_[c].activation, L.activation->format(), counts_[c].node, "input activation");
-    if (L.activation_int8) check_nan(counts_[c].activation, counts_[c].node, "input activation");
+    for (int k = 0; k < 2; ++k) {
+      const Layer::Input& in = L.in[static_cast<std::size_t>(k)];
+      const QuantCounts& qc = k == 0 ? counts_[c].activation : counts_[c].other;
+      const char* what = k == 0 ? "input activation" : "second operand";
+      if (in.q) check_nan(qc, in.q->format(), counts_[c].node, what);
+      if (in.int8) check_nan(qc, counts_[c].node, what);
+    }
   }
   return logits_;
 }
@@ -196,59 +218,125 @@ void Engine::forward(const float* input, std::int64_t n, std::uint64_t first_ima
 
   for (std::size_t i = 0; i < m.nodes.size(); ++i) {
     const Node& nd = m.nodes[i];
-    const int in0 = nd.inputs[0];
+    const int in0 = nd.inputs.empty() ? 0 : nd.inputs[0];  // a constant has no input
     const Shape& ishape = m.tensor_shape(in0);
     const auto out_size = static_cast<std::size_t>(n * numel(nd.shape));
     const auto in_size = static_cast<std::size_t>(n * numel(ishape));
     std::vector<float> out;
     switch (nd.op) {
       case Op::Conv2d:
-      case Op::Linear: {
+      case Op::Linear:
+      case Op::MatMul: {
         const Layer& L = *layers_[i];
-        const float* x = ptr(in0);
-        for (const auto& [id, tap] : taps_)
-          tap(TapEvent{nd.name, static_cast<int>(i), std::span<const float>(x, in_size), ishape, n, first_image});
-        std::vector<float> q;
-        if (L.activation) {
-          q = wk.acquire(in_size);
-          const Quantizer& aq = threads == 1 ? *L.activation_serial : *L.activation;
-          const QuantCounts c = aq.quantize(std::span<const float>(x, in_size), std::span<float>(q.data(), in_size),
-                                                       first_image * static_cast<std::uint64_t>(numel(ishape)));
-          wk.activation[L.counts] += c;
-          x = q.data();
-        } else if (L.activation_int8) {
-          q = wk.acquire(in_size);
-          wk.activation[L.counts] += L.activation_int8->quantize(std::span<const float>(x, in_size),
-                                                                 std::span<float>(q.data(), in_size), threads);
-          x = q.data();
+        // Each quantized input: tapped as read, then quantized into a scratch buffer.
+        std::array<const float*, 2> xs{ptr(in0), nd.inputs.size() > 1 ? ptr(nd.inputs[1]) : nullptr};
+        std::array<std::vector<float>, 2> q;
+        for (int k = 0; k < quantized_inputs(nd.op); ++k) {
+          const auto ku = static_cast<std::size_t>(k);
+          const Shape& s = m.tensor_shape(nd.inputs[ku]);
+          const auto size = static_cast<std::size_t>(n * numel(s));
+          for (const auto& [id, tap] : taps_)
+            tap(TapEvent{nd.name, static_cast<int>(i), k, std::span<const float>(xs[ku], size), s, n, first_image});
+          const Layer::Input& li = L.in[ku];
+          QuantCounts& counts = k == 0 ? wk.activation[L.counts] : wk.other[L.counts];
+          if (li.q) {
+            q[ku] = wk.acquire(size);
+            const Quantizer& aq = threads == 1 ? *li.serial : *li.q;
+            counts += aq.quantize(std::span<const float>(xs[ku], size), std::span<float>(q[ku].data(), size),
+                                  first_image * static_cast<std::uint64_t>(numel(s)));
+            xs[ku] = q[ku].data();
+          } else if (li.int8) {
+            q[ku] = wk.acquire(size);
+            counts += li.int8->quantize(std::span<const float>(xs[ku], size), std::span<float>(q[ku].data(), size),
+                                        threads);
+            xs[ku] = q[ku].data();
+          }
         }
         out = wk.acquire(out_size);
         const float* w = L.weight.empty() ? nd.weight.data.data() : L.weight.data();
         const float* b = nd.bias.empty() ? nullptr : nd.bias.data.data();
         if (nd.op == Op::Conv2d)
-          ops::conv2d(nd, ishape, w, b, x, out.data(), n, threads);
+          ops::conv2d(nd, ishape, w, b, xs[0], out.data(), n, threads);
+        else if (nd.op == Op::Linear)
+          ops::linear(nd, ishape, w, b, xs[0], out.data(), n, threads);
         else
-          ops::linear(nd, ishape, w, b, x, out.data(), n, threads);
-        wk.release(std::move(q));
+          ops::matmul(ishape, xs[0], m.tensor_shape(nd.inputs[1]), xs[1], nd.shape, out.data(), n, threads);
+        for (auto& buf : q) wk.release(std::move(buf));
         break;
       }
       case Op::BatchNorm2d:
       case Op::Relu:
       case Op::Relu6:
-      case Op::Flatten: {
+      case Op::Flatten:
+      case Op::Reshape:
+      case Op::Sigmoid:
+      case Op::Tanh:
+      case Op::Silu:
+      case Op::Hardsigmoid:
+      case Op::Hardswish:
+      case Op::Gelu:
+      case Op::Softmax:
+      case Op::LayerNorm: {
+        // Elementwise or row by row: in place when this node reads its input for the last time.
         const float* x = ptr(in0);
         if (reusable(in0, i)) {
-          out = std::move(vals[static_cast<std::size_t>(in0)]);  // elementwise: in place (same data pointer)
+          out = std::move(vals[static_cast<std::size_t>(in0)]);  // same data pointer
         } else {
           out = wk.acquire(out_size);
         }
-        if (nd.op == Op::BatchNorm2d) ops::batchnorm2d(nd, ishape, x, out.data(), n, threads);
-        if (nd.op == Op::Relu)
-          ops::relu(x, out.data(), static_cast<std::int64_t>(out_size), std::numeric_limits<float>::infinity(), threads);
-        if (nd.op == Op::Relu6) ops::relu(x, out.data(), static_cast<std::int64_t>(out_size), 6.0f, threads);
-        if (nd.op == Op::Flatten && x != out.data()) std::memcpy(out.data(), x, out_size * sizeof(float));
+        const auto count = static_cast<std::int64_t>(out_size);
+        switch (nd.op) {
+          case Op::BatchNorm2d: ops::batchnorm2d(nd, ishape, x, out.data(), n, threads); break;
+          case Op::Relu: ops::relu(x, out.data(), count, std::numeric_limits<float>::infinity(), threads); break;
+          case Op::Relu6: ops::relu(x, out.data(), count, 6.0f, threads); break;
+          case Op::Sigmoid: ops::unary(ops::Unary::Sigmoid, x, out.data(), count, threads); break;
+          case Op::Tanh: ops::unary(ops::Unary::Tanh, x, out.data(), count, threads); break;
+          case Op::Silu: ops::unary(ops::Unary::Silu, x, out.data(), count, threads); break;
+          case Op::Hardsigmoid: ops::unary(ops::Unary::Hardsigmoid, x, out.data(), count, threads); break;
+          case Op::Hardswish: ops::unary(ops::Unary::Hardswish, x, out.data(), count, threads); break;
+          case Op::Gelu:
+            ops::unary(nd.gelu_tanh ? ops::Unary::GeluTanh : ops::Unary::GeluErf, x, out.data(), count, threads);
+            break;
+          case Op::Softmax: ops::softmax(ishape, nd.dim - 1, x, out.data(), n, threads); break;
+          case Op::LayerNorm: ops::layernorm(nd, ishape, x, out.data(), n, threads); break;
+          default:  // flatten, reshape: the same values
+            if (x != out.data()) std::memcpy(out.data(), x, out_size * sizeof(float));
+        }
         break;
       }
+      case Op::Constant:
+        out = wk.acquire(out_size);
+        ops::broadcast_batch(nd.value.data.data(), numel(nd.shape), out.data(), n);
+        break;
+      case Op::Sub:
+      case Op::Mul:
+      case Op::Div: {
+        static constexpr ops::Binary kind[] = {ops::Binary::Sub, ops::Binary::Mul, ops::Binary::Div};
+        out = wk.acquire(out_size);
+        ops::binary(kind[static_cast<int>(nd.op) - static_cast<int>(Op::Sub)], ishape, ptr(in0),
+                    m.tensor_shape(nd.inputs[1]), ptr(nd.inputs[1]), nd.shape, out.data(), n, threads);
+        break;
+      }
+      case Op::Mean:
+        out = wk.acquire(out_size);
+        ops::mean(nd, ishape, ptr(in0), out.data(), n, threads);
+        break;
+      case Op::Permute:
+        out = wk.acquire(out_size);
+        ops::permute(nd, ishape, ptr(in0), out.data(), n, threads);
+        break;
+      case Op::Slice:
+        out = wk.acquire(out_size);
+        ops::slice(nd, ishape, ptr(in0), out.data(), n, threads);
+        break;
+      case Op::Pad:
+        out = wk.acquire(out_size);
+        ops::pad(nd, ishape, ptr(in0), out.data(), n, threads);
+        break;
+      case Op::Roll:
+        out = wk.acquire(out_size);
+        ops::roll(nd, ishape, ptr(in0), out.data(), n, threads);
+        break;
       case Op::MaxPool2d:
         out = wk.acquire(out_size);
         ops::maxpool2d(nd, ishape, ptr(in0), out.data(), n, threads);
@@ -263,7 +351,11 @@ void Engine::forward(const float* input, std::int64_t n, std::uint64_t first_ima
         break;
       case Op::Add:
         out = wk.acquire(out_size);
-        ops::add(ptr(in0), ptr(nd.inputs[1]), out.data(), static_cast<std::int64_t>(out_size), threads);
+        if (ishape == m.tensor_shape(nd.inputs[1]))
+          ops::add(ptr(in0), ptr(nd.inputs[1]), out.data(), static_cast<std::int64_t>(out_size), threads);
+        else
+          ops::binary(ops::Binary::Add, ishape, ptr(in0), m.tensor_shape(nd.inputs[1]), ptr(nd.inputs[1]), nd.shape,
+                      out.data(), n, threads);
         break;
       case Op::Cat: {
         out = wk.acquire(out_size);

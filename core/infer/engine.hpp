@@ -1,8 +1,9 @@
 #pragma once
-// The quantized inference engine: runs a layout-1 graph on NCHW float32 batches, emulating
-// FFP8 by quantizing, with the project's Quantizer, every conv2d/linear layer's weights (once,
-// at construction) and its input activation (on every batch) to the formats of a QuantPlan.
-// Arithmetic is float32 with float32 accumulation; an empty plan runs the float32 network.
+// The quantized inference engine: runs a graph on float32 batches (images NCHW), emulating FFP8
+// by quantizing, with the project's Quantizer, every conv2d/linear layer's weights (once, at
+// construction) and its input activation, and both operands of every matmul (attention's Q K^T
+// and P V), on every batch, to the formats of a QuantPlan. Arithmetic is float32 with float32
+// accumulation; an empty plan runs the float32 network.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -21,27 +22,35 @@ struct EngineOptions {
   int threads = 0;     ///< OpenMP threads of kernels and quantization; 0 = OpenMP's default
 };
 
-/// What a tap receives: the input tensor of one conv2d/linear node for the current batch, as
-/// the layer reads it *before* its activation quantization (float32; in a quantized engine it
+/// The name of operand `operand` of quantizable node `node` in calibration statistics and
+/// recorded activations: the node name for the first input, "<node>.other" for a matmul's second.
+std::string operand_key(const std::string& node, int operand);
+
+/// What a tap receives: one quantized input of a conv2d/linear/matmul node for the current
+/// batch, as the layer reads it *before* its quantization (float32; in a quantized engine it
 /// carries the quantization error of the layers upstream).
 struct TapEvent {
   const std::string& node;          ///< node name (the /activations/<node> name of the layout)
   int node_index;                   ///< index in Model::nodes
+  int operand;                      ///< 0: the (first) input; 1: a matmul's second operand
   std::span<const float> values;    ///< batch * numel(shape) values, NCHW
   const Shape& shape;               ///< per-image shape, e.g. [C, H, W] or [F]
   std::int64_t batch;               ///< images in this batch
   std::uint64_t first_image;        ///< global index of the batch's first image
+  /// operand_key(node, operand).
+  std::string key() const { return operand_key(node, operand); }
 };
 
 /// Activation tap: called synchronously, in node order, from the thread calling Engine::run;
 /// the span is valid only during the call (copy what you keep). Taps may not call the engine.
 using ActivationTap = std::function<void(const TapEvent&)>;
 
-/// Quantization counts of one layer's input activations, summed over the batches run.
+/// Quantization counts of one layer's inputs and weights, summed over the batches run.
 struct LayerCounts {
   std::string node;
-  QuantCounts activation;
+  QuantCounts activation;  ///< the (first) input
   QuantCounts weight;
+  QuantCounts other;       ///< a matmul's second operand
 };
 
 /// Runs one model under one quantization plan. Not thread-safe (one run at a time); keep one

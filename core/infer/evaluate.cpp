@@ -74,7 +74,7 @@ EvalResult evaluate(const EvalConfig& cfg, const EvalHooks& hooks, EvalReference
   EvalReference& ref = shared ? *shared : local;
   if (needs_calibration(cfg.formats) && cfg.calib > 0 && !ref.calibrated) {
     const auto t0 = Clock::now();
-    const int tap = fp32.add_tap([&](const TapEvent& e) { ref.stats[e.node].add(e.values.data(), e.values.size()); });
+    const int tap = fp32.add_tap([&](const TapEvent& e) { ref.stats[e.key()].add(e.values.data(), e.values.size()); });
     ref.calib_images = std::min(cfg.calib, data.size());
     for (std::int64_t first = 0; first < ref.calib_images; first += cfg.batch) {
       const std::int64_t n = std::min(cfg.batch, ref.calib_images - first);
@@ -193,6 +193,15 @@ nlohmann::json to_json(const EvalResult& r) {
       j["activation_max_positive"] = l.activation_range->max_positive;
       j["activation_min"] = l.activation_range->min;
     }
+    if (quantized_inputs(l.op) == 2) {  // a matmul's second operand, as "activation" describes the first
+      j["other"] = l.other_int8 ? "int8" : l.other ? l.other->name() : "float32";
+      if (l.other_int8) j["other_scale"] = l.other_int8->scale;
+      if (l.other_range) {
+        j["other_max_abs"] = l.other_range->max_abs;
+        j["other_max_positive"] = l.other_range->max_positive;
+        j["other_min"] = l.other_range->min;
+      }
+    }
     const auto it = std::find_if(r.counts.begin(), r.counts.end(), [&](const LayerCounts& c) { return c.node == l.node; });
     if (it != r.counts.end()) {
       const QuantCounts& a = it->activation;
@@ -201,6 +210,10 @@ nlohmann::json to_json(const EvalResult& r) {
       j["activation_neg_clipped_frac"] = frac(a.neg_clipped, a.count);
       j["weight_overflow_frac"] = frac(it->weight.overflow, it->weight.count);
       j["weight_underflow_frac"] = frac(it->weight.underflow, it->weight.count);
+      if (quantized_inputs(l.op) == 2) {
+        j["other_overflow_frac"] = frac(it->other.overflow, it->other.count);
+        j["other_underflow_frac"] = frac(it->other.underflow, it->other.count);
+      }
     }
     layers.push_back(j);
   }

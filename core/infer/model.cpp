@@ -1,5 +1,5 @@
-// Layout-1 model reader: root attributes, /graph JSON against the op table, parameters, and a
-// shape-inference pass that must reproduce every shape PyTorch stored.
+// Model reader (layouts 1 and 2): root attributes, /graph JSON against the op table (op_table.cpp),
+// parameters, and a shape-inference pass (shape.cpp) that must reproduce every stored shape.
 #include "core/infer/model.hpp"
 
 #include <fmt/format.h>
@@ -21,32 +21,6 @@
 namespace ffp8::infer {
 
 using nlohmann::json;
-
-const std::vector<OpInfo>& op_table() {
-  static const std::vector<OpInfo> table = {
-      {Op::Conv2d, "conv2d", {"stride", "padding", "dilation", "groups"}, {"weight", "bias"}, {"weight"}, 1},
-      {Op::Linear, "linear", {}, {"weight", "bias"}, {"weight"}, 1},
-      {Op::BatchNorm2d, "batchnorm2d", {"eps"}, {"mean", "var", "weight", "bias"}, {"mean", "var", "weight", "bias"}, 1},
-      {Op::Relu, "relu", {}, {}, {}, 1},
-      {Op::Relu6, "relu6", {}, {}, {}, 1},
-      {Op::MaxPool2d, "maxpool2d", {"kernel_size", "stride", "padding", "dilation", "ceil_mode"}, {}, {}, 1},
-      {Op::AvgPool2d, "avgpool2d",
-       {"kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"}, {}, {}, 1},
-      {Op::AdaptiveAvgPool2d, "adaptive_avgpool2d", {"output_size"}, {}, {}, 1},
-      {Op::Add, "add", {}, {}, {}, 2},
-      {Op::Cat, "cat", {"dim"}, {}, {}, 0},
-      {Op::Flatten, "flatten", {"start_dim", "end_dim"}, {}, {}, 1},
-  };
-  return table;
-}
-
-const OpInfo& op_info(Op op) { return op_table()[static_cast<std::size_t>(op)]; }
-
-std::optional<Op> parse_op(std::string_view name) {
-  for (const auto& o : op_table())
-    if (o.name == name) return o.op;
-  return std::nullopt;
-}
 
 std::int64_t numel(const Shape& s) {
   std::int64_t n = 1;
@@ -87,6 +61,16 @@ std::array<int, 2> pair_attr(const JsonNode& a, const char* key, std::int64_t lo
 
 // Reads the op's attributes (their presence and the absence of others were checked before),
 // every integer range-checked: a value beyond int is an error, never wrapped.
+// A list of integers >= lo (and within int range).
+template <class T>
+std::vector<T> int_list(const JsonNode& a, const char* key, std::int64_t lo) {
+  const JsonNode v = a.at(key);
+  if (!v.is_array()) v.fail(fmt::format("expected a list of integers, got {}", describe(v.json())));
+  std::vector<T> out;
+  for (std::size_t i = 0; i < v.size(); ++i) out.push_back(static_cast<T>(v.at(i).as_int(lo, kIntMax)));
+  return out;
+}
+
 void read_attrs(Node& n, const JsonNode& a) {
   switch (n.op) {
     case Op::Conv2d:
@@ -115,121 +99,48 @@ void read_attrs(Node& n, const JsonNode& a) {
       }
       break;
     case Op::AdaptiveAvgPool2d: n.output_size = pair_attr(a, "output_size", 1); break;
-    case Op::Cat: n.dim = int_attr(a, "dim"); break;
+    case Op::Cat:
+    case Op::Softmax: n.dim = int_attr(a, "dim"); break;
     case Op::Flatten:
       n.start_dim = int_attr(a, "start_dim");
       n.end_dim = int_attr(a, "end_dim");
+      break;
+    case Op::Gelu: n.gelu_tanh = a.at("approximate").as_choice({"none", "tanh"}) == "tanh"; break;
+    case Op::LayerNorm:
+      n.normalized_dims = int_attr(a, "normalized_dims", 1);
+      n.eps = a.at("eps").as_double(0);
+      break;
+    case Op::Mean:
+      n.dims = int_list<int>(a, "dims", 1);
+      n.keepdim = a.at("keepdim").as_bool();
+      break;
+    case Op::Reshape: n.target = int_list<std::int64_t>(a, "shape", 1); break;
+    case Op::Permute: n.dims = int_list<int>(a, "dims", 0); break;
+    case Op::Slice:
+      n.dims = int_list<int>(a, "dims", 1);
+      n.starts = int_list<std::int64_t>(a, "starts", 0);
+      n.ends = int_list<std::int64_t>(a, "ends", 0);
+      n.steps = int_list<std::int64_t>(a, "steps", 1);
+      break;
+    case Op::Pad:
+      n.before = int_list<std::int64_t>(a, "before", 0);
+      n.after = int_list<std::int64_t>(a, "after", 0);
+      n.pad_value = a.at("value").as_double();
+      break;
+    case Op::Roll:
+      n.shifts = int_list<std::int64_t>(a, "shifts", -kIntMax);
+      n.dims = int_list<int>(a, "dims", 1);
       break;
     default: break;
   }
 }
 
-// PyTorch's pooling_output_shape.
-std::int64_t pool_out(std::int64_t in, int k, int s, int p, int d, bool ceil) {
-  const std::int64_t num = in + 2 * p - std::int64_t{d} * (k - 1) - 1 + (ceil ? s - 1 : 0);
-  std::int64_t out = (num >= 0 ? num / s : -((-num + s - 1) / s)) + 1;
-  if (ceil && (out - 1) * s >= in + p) --out;
-  return out;
-}
-
 }  // namespace
-
-Shape infer_shape(const Node& n, const std::vector<Shape>& in, const std::string& file) {
-  const std::string where = fmt::format("'{}': node '{}' ({})", file, n.name, op_info(n.op).name);
-  auto need_rank = [&](const Shape& s, std::size_t r) {
-    if (s.size() != r)
-      bad(where, fmt::format("expects an input of rank {} (batch excluded), found {}", r, shape_text(s)));
-  };
-  const Shape& x = in[0];
-  switch (n.op) {
-    case Op::Conv2d: {
-      need_rank(x, 3);
-      const Shape& w = n.weight.shape;
-      if (w.size() != 4 || w[1] * n.groups != x[0] || w[0] % n.groups != 0)
-        bad(where, fmt::format("weight {} has shape {}, expected [Co, {}/{} groups, kH, kW] with Co divisible by "
-                               "the groups", n.weight.path, shape_text(w), x[0], n.groups));
-      if (!n.bias.empty() && n.bias.shape != Shape{w[0]})
-        bad(where, fmt::format("bias {} has shape {}, expected [{}]", n.bias.path, shape_text(n.bias.shape), w[0]));
-      Shape o{w[0], 0, 0};
-      for (int i = 0; i < 2; ++i) {
-        const std::int64_t span = x[1 + i] + 2 * n.padding[i] - std::int64_t{n.dilation[i]} * (w[2 + i] - 1) - 1;
-        if (span < 0) bad(where, fmt::format("the kernel does not fit the input {}", shape_text(x)));
-        o[1 + i] = span / n.stride[i] + 1;
-      }
-      return o;
-    }
-    case Op::Linear: {
-      need_rank(x, 1);
-      const Shape& w = n.weight.shape;
-      if (w.size() != 2 || w[1] != x[0])
-        bad(where, fmt::format("weight {} has shape {}, expected [O, {}]", n.weight.path, shape_text(w), x[0]));
-      if (!n.bias.empty() && n.bias.shape != Shape{w[0]})
-        bad(where, fmt::format("bias {} has shape {}, expected [{}]", n.bias.path, shape_text(n.bias.shape), w[0]));
-      return {w[0]};
-    }
-    case Op::BatchNorm2d:
-      need_rank(x, 3);
-      for (const Tensor* t : {&n.mean, &n.var, &n.weight, &n.bias})
-        if (t->shape != Shape{x[0]})
-          bad(where, fmt::format("{} has shape {}, expected [{}]", t->path, shape_text(t->shape), x[0]));
-      return x;
-    case Op::Relu:
-    case Op::Relu6: return x;
-    case Op::MaxPool2d:
-    case Op::AvgPool2d: {
-      need_rank(x, 3);
-      Shape o{x[0], 0, 0};
-      for (int i = 0; i < 2; ++i) {
-        if (n.padding[i] * 2 > n.kernel[i])
-          bad(where, "padding must be at most half of the kernel size (as PyTorch requires)");
-        const int d = n.op == Op::MaxPool2d ? n.dilation[i] : 1;
-        o[1 + i] = pool_out(x[1 + i], n.kernel[i], n.stride[i], n.padding[i], d, n.ceil_mode);
-        if (o[1 + i] < 1) bad(where, fmt::format("output would be empty for input {}", shape_text(x)));
-      }
-      return o;
-    }
-    case Op::AdaptiveAvgPool2d:
-      need_rank(x, 3);
-      return {x[0], n.output_size[0], n.output_size[1]};
-    case Op::Add:
-      if (in[0] != in[1])
-        bad(where, fmt::format("inputs have shapes {} and {}; layout 1 has no broadcasting", shape_text(in[0]),
-                               shape_text(in[1])));
-      return x;
-    case Op::Cat: {
-      const auto d = static_cast<std::size_t>(n.dim);
-      if (n.dim < 1 || d > x.size()) bad(where, fmt::format("dim {} is out of range for input {}", n.dim, shape_text(x)));
-      Shape o = x;
-      o[d - 1] = 0;
-      for (const Shape& s : in) {
-        Shape a = s, b = x;
-        if (a.size() != b.size()) bad(where, "inputs have different ranks");
-        a[d - 1] = b[d - 1] = 0;
-        if (a != b) bad(where, fmt::format("inputs {} and {} differ outside dim {}", shape_text(x), shape_text(s), n.dim));
-        o[d - 1] += s[d - 1];
-      }
-      return o;
-    }
-    case Op::Flatten: {
-      const int rank = static_cast<int>(x.size()) + 1;
-      const int end = n.end_dim < 0 ? n.end_dim + rank : n.end_dim;
-      if (n.start_dim < 1 || end >= rank || end < n.start_dim)
-        bad(where, fmt::format("start_dim {} / end_dim {} do not fit an input of rank {}", n.start_dim, n.end_dim, rank));
-      Shape o(x.begin(), x.begin() + (n.start_dim - 1));
-      std::int64_t m = 1;
-      for (int i = n.start_dim; i <= end; ++i) m *= x[static_cast<std::size_t>(i - 1)];
-      o.push_back(m);
-      o.insert(o.end(), x.begin() + end, x.end());
-      return o;
-    }
-  }
-  bad(where, "unknown op");
-}
 
 namespace {
 
 // One node of /graph (keys of docs/hdf5-layout.md; other keys are ignored, as the layout allows).
-Node read_node(const JsonNode& j, const std::map<std::string, int>& ids, const std::string& file) {
+Node read_node(const JsonNode& j, const std::map<std::string, int>& ids, const std::string& file, std::int64_t layout) {
   static const std::regex name_re("[A-Za-z_][A-Za-z0-9_]*");
   for (const char* k : {"name", "op", "inputs", "outputs", "params", "attrs", "shape"}) j.require(k);
   Node n;
@@ -243,13 +154,15 @@ Node read_node(const JsonNode& j, const std::map<std::string, int>& ids, const s
   if (!op) node.at("op").fail(fmt::format("unknown op '{}' (layout {} knows {})", opname, h5::kModelLayout, op_names()));
   n.op = *op;
   const OpInfo& info = op_info(n.op);
+  if (info.since > layout)
+    node.at("op").fail(fmt::format("op '{}' needs layout {}, the file is layout {}", info.name, info.since, layout));
   if (node.at("outputs").json() != json::array({n.name})) node.at("outputs").fail(fmt::format("expected [\"{}\"]", n.name));
   if (ids.count(n.name)) node.at("name").fail(fmt::format("tensor name \"{}\" is defined twice", n.name));
   const JsonNode inputs = node.at("inputs");
-  if (!inputs.is_array() || inputs.size() == 0 ||
-      (info.inputs > 0 && inputs.size() != static_cast<std::size_t>(info.inputs)))
+  if (!inputs.is_array() || (info.inputs < 0 && inputs.size() == 0) ||
+      (info.inputs >= 0 && inputs.size() != static_cast<std::size_t>(info.inputs)))
     inputs.fail(fmt::format("op '{}' takes {} input(s), got {}", info.name,
-                            info.inputs > 0 ? std::to_string(info.inputs) : "one or more", describe(inputs.json())));
+                            info.inputs >= 0 ? std::to_string(info.inputs) : "one or more", describe(inputs.json())));
   for (std::size_t k = 0; k < inputs.size(); ++k) {
     const std::string t = inputs.at(k).as_string();
     if (!ids.count(t)) inputs.at(k).fail(fmt::format("input \"{}\" is not a graph input or an earlier node's output", t));
@@ -267,6 +180,7 @@ Node read_node(const JsonNode& j, const std::map<std::string, int>& ids, const s
   n.bias.path = path_of("bias");
   n.mean.path = path_of("mean");
   n.var.path = path_of("var");
+  n.value.path = path_of("value");
   const JsonNode shape = node.at("shape");
   if (!shape.is_array()) shape.fail(fmt::format("expected a list of positive integers, got {}", describe(shape.json())));
   for (std::size_t k = 0; k < shape.size(); ++k) n.shape.push_back(shape.at(k).as_int(1));
@@ -288,13 +202,13 @@ void parse_graph(const std::string& text, Model& m, const std::string& file) {
     for (const char* k : {"inputs", "outputs", "nodes"})
       if (!top.at(k).is_array()) top.at(k).fail(fmt::format("expected a list, got {}", describe(top.at(k).json())));
     if (top.at("inputs").size() != 1 || top.at("outputs").size() != 1)
-      top.fail("must have exactly one input and one output (layout 1)");
+      top.fail("must have exactly one input and one output");
     m.input_name = top.at("inputs").at(std::size_t{0}).as_string();
     std::map<std::string, int> ids{{m.input_name, 0}};
     m.nodes.clear();
     const JsonNode nodes = top.at("nodes");
     for (std::size_t i = 0; i < nodes.size(); ++i) {
-      Node n = read_node(nodes.at(i), ids, file);
+      Node n = read_node(nodes.at(i), ids, file, m.layout);
       ids[n.name] = static_cast<int>(m.nodes.size()) + 1;
       m.nodes.push_back(std::move(n));
     }
@@ -310,6 +224,8 @@ void parse_graph(const std::string& text, Model& m, const std::string& file) {
 namespace {
 
 const char* param_role(Op op, const Tensor& t, const Node& n) {
+  if (op == Op::Constant) return "constant";
+  if (op == Op::LayerNorm) return &t == &n.weight ? "ln_weight" : "ln_bias";
   if (op != Op::BatchNorm2d) return &t == &n.weight ? "weight" : "bias";
   if (&t == &n.mean) return "bn_mean";
   if (&t == &n.var) return "bn_var";
@@ -337,8 +253,9 @@ Model read_model(const std::string& path) {
   const h5::File f = h5::File::open(path);
   Model m;
   m.path = path;
-  if (!h5::layout_version(f, h5::FileLayout::Model))
-    bad(fmt::format("'{}'", path), "root attribute 'ffp8_layout' is missing (not an ffp8 model file?)");
+  const auto layout = h5::layout_version(f, h5::FileLayout::Model);
+  if (!layout) bad(fmt::format("'{}'", path), "root attribute 'ffp8_layout' is missing (not an ffp8 model file?)");
+  m.layout = *layout;
   const auto shape = f.get_int_array_attr("/", "input_shape");
   if (!shape || shape->size() != 3 || *std::min_element(shape->begin(), shape->end()) < 1)
     bad(fmt::format("'{}'", path), "root attribute 'input_shape' must be three positive integers [C, H, W]");
@@ -354,14 +271,14 @@ Model read_model(const std::string& path) {
 
   std::vector<Shape> shapes{m.input_shape};
   for (Node& n : m.nodes) {
-    for (Tensor* t : {&n.weight, &n.bias, &n.mean, &n.var}) load_param(f, n, *t);
+    for (Tensor* t : {&n.weight, &n.bias, &n.mean, &n.var, &n.value}) load_param(f, n, *t);
     std::vector<Shape> in;
     for (int id : n.inputs) in.push_back(shapes[static_cast<std::size_t>(id)]);
     const Shape got = infer_shape(n, in, path);
     if (got != n.shape)
       bad(fmt::format("'{}': /graph node '{}'", path, n.name),
           fmt::format("stored output shape {} differs from the inferred {} (input {})", shape_text(n.shape),
-                      shape_text(got), shape_text(in[0])));
+                      shape_text(got), in.empty() ? std::string("none") : shape_text(in[0])));
     shapes.push_back(got);
   }
   if (m.tensor_shape(m.output) != Shape{m.num_classes})

@@ -1,4 +1,6 @@
 // Float32 kernels of the layout-1 ops other than conv2d (conv.cpp); accumulation is float32.
+// Layout-2 ops: tensor_ops.cpp (layout and broadcasting) and math_ops.cpp (activations, softmax,
+// layernorm, matmul).
 #include "core/infer/ops.hpp"
 
 #include <omp.h>
@@ -20,7 +22,9 @@ using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMa
 
 void linear(const Node& nd, const Shape& in, const float* w, const float* bias, const float* x, float* y,
             std::int64_t n, int threads) {
-  const std::int64_t f = in[0], o = nd.shape[0];
+  // Every position of the leading dimensions is one row of the GEMM.
+  const std::int64_t f = in.back(), o = nd.shape.back();
+  n = n * (numel(in) / f);
   Eigen::Map<const RowMat> wm(w, o, f);
   // Row blocks of the batch per thread; one GEMM each.
   const int nt = static_cast<int>(std::min<std::int64_t>(thread_count(threads), std::max<std::int64_t>(n, 1)));

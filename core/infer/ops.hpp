@@ -1,7 +1,7 @@
 #pragma once
-// Float32 kernels of the layout-1 ops on NCHW batches (PyTorch eval-mode semantics, see
-// docs/hdf5-layout.md). Each works on a whole batch and parallelises with OpenMP over images
-// or channel planes; `threads` 0 means OpenMP's default.
+// Float32 kernels of the ops on batches (PyTorch eval-mode semantics, see docs/hdf5-layout.md;
+// images NCHW, other tensors C order with the batch first). Each works on a whole batch of `n`
+// images and parallelises with OpenMP; `threads` 0 means OpenMP's default. Shapes are per image.
 #include <cstdint>
 #include <span>
 
@@ -30,7 +30,7 @@ void conv2d_gemm(const Node& node, const Shape& in, const float* w, const float*
 /// copy of its input (stride 1: all taps as contiguous runs over the padded grid).
 void conv2d_depthwise(const Node& node, const Shape& in, const float* w, const float* bias, const float* x, float* y,
                       std::int64_t n, int threads);
-/// linear: y[n, O] = x[n, F] * w[O, F]^T + bias.
+/// linear over the last dimension: y[n, ..., O] = x[n, ..., F] * w[O, F]^T + bias.
 void linear(const Node& node, const Shape& in, const float* w, const float* bias, const float* x, float* y,
             std::int64_t n, int threads);
 /// batchnorm2d with running statistics: y = x * a + b, a = weight / sqrt(var + eps), b = bias - mean * a.
@@ -47,5 +47,33 @@ void adaptive_avgpool2d(const Node& node, const Shape& in, const float* x, float
 void add(const float* a, const float* b, float* y, std::int64_t count, int threads);
 /// cat along `dim` (1 = channels; batch is dim 0) of inputs with per-image shapes `shapes`.
 void cat(const Node& node, std::span<const Shape> shapes, std::span<const float* const> xs, float* y, std::int64_t n);
+
+/// Elementwise functions of layout 2 (PyTorch's formulas, vectorized with Eigen).
+enum class Unary : std::uint8_t { Sigmoid, Tanh, Silu, Hardsigmoid, Hardswish, GeluErf, GeluTanh };
+void unary(Unary f, const float* x, float* y, std::int64_t count, int threads);
+/// Broadcasting binary ops (numpy rules on the per-image shapes `sa`, `sb`; output shape `so`).
+enum class Binary : std::uint8_t { Add, Sub, Mul, Div };
+void binary(Binary f, const Shape& sa, const float* a, const Shape& sb, const float* b, const Shape& so, float* y,
+            std::int64_t n, int threads);
+/// softmax along per-image dimension `axis` (0-based, the batch excluded) of shape `in`.
+void softmax(const Shape& in, int axis, const float* x, float* y, std::int64_t n, int threads);
+/// layernorm over the last node.normalized_dims dimensions (mean and variance per row in float32).
+void layernorm(const Node& node, const Shape& in, const float* x, float* y, std::int64_t n, int threads);
+/// mean over node.dims.
+void mean(const Node& node, const Shape& in, const float* x, float* y, std::int64_t n, int threads);
+/// permute by node.dims (which keeps the batch first).
+void permute(const Node& node, const Shape& in, const float* x, float* y, std::int64_t n, int threads);
+/// slice along node.dims.
+void slice(const Node& node, const Shape& in, const float* x, float* y, std::int64_t n, int threads);
+/// pad with node.pad_value.
+void pad(const Node& node, const Shape& in, const float* x, float* y, std::int64_t n, int threads);
+/// roll along node.dims.
+void roll(const Node& node, const Shape& in, const float* x, float* y, std::int64_t n, int threads);
+/// Batched matrix product a [..., M, K] @ b [..., K, N] with broadcast leading dimensions (Eigen
+/// GEMMs, one per matrix pair, spread over threads).
+void matmul(const Shape& sa, const float* a, const Shape& sb, const float* b, const Shape& so, float* y,
+            std::int64_t n, int threads);
+/// The same per-image tensor `value` (`count` values) for each of the `n` images.
+void broadcast_batch(const float* value, std::int64_t count, float* y, std::int64_t n);
 
 }  // namespace ffp8::infer::ops

@@ -27,8 +27,9 @@ std::optional<std::int64_t> layout_version(const File& f, FileLayout l) {
   }
   if (!v) return std::nullopt;
   if (v->size() != 1) fail(fmt::format("= [{}]; expected an integer", fmt::join(*v, ", ")));
-  if ((*v)[0] != supported_version(l))
-    fail(fmt::format("= {} is not supported (this ffp8 reads {} layout {})", (*v)[0], to_string(l), supported_version(l)));
+  if ((*v)[0] < 1 || (*v)[0] > supported_version(l))
+    fail(fmt::format("= {} is not supported (this ffp8 reads {} {})", (*v)[0], to_string(l),
+                     supported_version(l) == 1 ? std::string("layout 1") : fmt::format("layouts 1 to {}", supported_version(l))));
   return (*v)[0];
 }
 

@@ -13,8 +13,9 @@ namespace ffp8::h5 {
 /// The two layouts: a model file (graph and parameters) and a data file (images and labels).
 enum class FileLayout : std::uint8_t { Model, Data };
 
-/// The layout versions this build implements.
-inline constexpr std::int64_t kModelLayout = 1;
+/// The newest layout versions this build implements; it reads every version from 1 up to them
+/// (a model layout-1 file is a layout-2 file that uses only layout-1 ops).
+inline constexpr std::int64_t kModelLayout = 2;
 inline constexpr std::int64_t kDataLayout = 1;
 
 /// The root attribute holding a layout's version: "ffp8_layout" or "ffp8_data_layout".
@@ -23,12 +24,12 @@ const char* version_attribute(FileLayout layout);
 const char* name_attribute(FileLayout layout);
 /// "model" or "data".
 const char* to_string(FileLayout layout);
-/// The version this build implements.
+/// The newest version this build implements.
 std::int64_t supported_version(FileLayout layout);
 
 /// The version `file` declares for `layout`, nullopt when the attribute is absent. Throws
 /// ModelError (model) or DataError (data) naming the file and attribute when it is not one
-/// integer or not the supported version.
+/// integer or not a supported version (1 .. supported_version()).
 std::optional<std::int64_t> layout_version(const File& file, FileLayout layout);
 
 /// What a file declares about itself.

@@ -21,26 +21,28 @@ std::vector<std::uint64_t> to_u64(const infer::Shape& s, std::int64_t lead = -1)
   return out;
 }
 
-/// A node's input activation over the calibration images, shape [calib, ...input shape]; every
+/// One quantized input of a node (`operand` 0: its input, 1: a matmul's second operand) over the
+/// calibration images, shape [calib, ...input shape]; every
 /// read runs a fresh float32 Engine over whole batches aligned to multiples of `batch` from image
 /// 0, so repeated reads see bit-identical values.
 class ActivationSource : public TensorSource {
  public:
   ActivationSource(std::shared_ptr<const infer::Model> model, std::shared_ptr<const infer::DataFile> data,
-                   int node, std::int64_t calib, std::int64_t batch, int threads)
-      : model_(std::move(model)), data_(std::move(data)), node_(node), calib_(calib), batch_(batch),
-        threads_(threads) {
+                   int node, int operand, std::int64_t calib, std::int64_t batch, int threads)
+      : model_(std::move(model)), data_(std::move(data)), node_(node), operand_(operand), calib_(calib),
+        batch_(batch), threads_(threads) {
     const infer::Node& n = model_->nodes[static_cast<std::size_t>(node_)];
-    name_ = n.name + ".input";
-    per_ = static_cast<std::uint64_t>(infer::numel(model_->tensor_shape(n.inputs.at(0))));
-    shape_ = to_u64(model_->tensor_shape(n.inputs.at(0)), calib_);
+    const infer::Shape& s = model_->tensor_shape(n.inputs.at(static_cast<std::size_t>(operand_)));
+    name_ = n.name + (operand_ == 0 ? ".input" : ".other");
+    per_ = static_cast<std::uint64_t>(infer::numel(s));
+    shape_ = to_u64(s, calib_);
   }
   const std::string& name() const override { return name_; }
   const std::string& role() const override { return role_; }
   const std::vector<std::uint64_t>& shape() const override { return shape_; }
   std::string origin() const override {
-    return fmt::format("{}: input of node {}", std::filesystem::path(model_->path).filename().string(),
-                       model_->nodes[static_cast<std::size_t>(node_)].name);
+    return fmt::format("{}: {} of node {}", std::filesystem::path(model_->path).filename().string(),
+                       operand_ == 0 ? "input" : "second operand", model_->nodes[static_cast<std::size_t>(node_)].name);
   }
   std::string note() const override {
     return fmt::format("recorded through the engine tap over images 0..{} of {} (float32 inference)", calib_ - 1,
@@ -56,7 +58,7 @@ class ActivationSource : public TensorSource {
     opts.threads = threads_;
     infer::Engine engine(model_, {}, opts);
     engine.add_tap([&](const infer::TapEvent& ev) {
-      if (ev.node_index != node_) return;
+      if (ev.node_index != node_ || ev.operand != operand_) return;
       const std::uint64_t lo = std::max<std::uint64_t>(offset, ev.first_image * per_);
       const std::uint64_t hi = std::min<std::uint64_t>(end, (ev.first_image + static_cast<std::uint64_t>(ev.batch)) * per_);
       for (std::uint64_t at = lo; at < hi; at += chunk) {
@@ -77,7 +79,7 @@ class ActivationSource : public TensorSource {
  private:
   std::shared_ptr<const infer::Model> model_;
   std::shared_ptr<const infer::DataFile> data_;
-  int node_;
+  int node_, operand_;
   std::int64_t calib_, batch_;
   int threads_;
   std::uint64_t per_ = 1;
@@ -126,17 +128,20 @@ std::vector<std::unique_ptr<TensorSource>> open_model_input(const SweepConfig& c
   }
   for (std::size_t k = 0; k < in.nodes.size(); ++k)
     if (!used[k])
-      throw ConfigError(fmt::format("{}/nodes/{}: no conv2d/linear node of \"{}\" matches \"{}\"", where, k,
+      throw ConfigError(fmt::format("{}/nodes/{}: no conv2d/linear/matmul node of \"{}\" matches \"{}\"", where, k,
                                     in.model.string(), in.nodes[k]));
-  if (nodes.empty()) throw ConfigError(fmt::format("{}/model: \"{}\" has no conv2d/linear node", where, in.model.string()));
+  if (nodes.empty()) throw ConfigError(fmt::format("{}/model: \"{}\" has no conv2d/linear/matmul node", where, in.model.string()));
   std::vector<std::unique_ptr<TensorSource>> out;
   if (in.weights)
     for (int i : nodes) {
       const infer::Node& n = model->nodes[static_cast<std::size_t>(i)];
-      out.push_back(std::make_unique<MemorySource>(n.name + ".weight", "weight", n.weight.data, to_u64(n.weight.shape)));
+      if (infer::has_weight(n.op))
+        out.push_back(std::make_unique<MemorySource>(n.name + ".weight", "weight", n.weight.data, to_u64(n.weight.shape)));
     }
   if (in.activations)
-    for (int i : nodes) out.push_back(std::make_unique<ActivationSource>(model, data, i, in.calib, in.batch, config.threads));
+    for (int i : nodes)
+      for (int k = 0; k < infer::quantized_inputs(model->nodes[static_cast<std::size_t>(i)].op); ++k)
+        out.push_back(std::make_unique<ActivationSource>(model, data, i, k, in.calib, in.batch, config.threads));
   return out;
 }
 

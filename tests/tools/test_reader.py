@@ -77,8 +77,17 @@ class MalformedFiles(unittest.TestCase):
 
     def test_unknown_layout_version(self):
         def f(h):
-            h.attrs["ffp8_layout"] = np.int64(2)
-        self.refuses(self.mutate(f), "ffp8_layout = 2", "not supported")
+            h.attrs["ffp8_layout"] = np.int64(3)
+        self.refuses(self.mutate(f), "ffp8_layout = 3", "not supported", "1 and 2")
+
+    def test_layout_two_op_in_a_layout_one_file(self):
+        g = json.loads(json.dumps(self.graph))
+        g["nodes"][1]["op"], g["nodes"][1]["params"], g["nodes"][1]["attrs"] = "sigmoid", {}, {}
+
+        def f(h):
+            self.set_graph(h, g)
+            h.attrs["ffp8_layout"] = np.int64(1)
+        self.refuses(self.mutate(f), "'sigmoid' needs layout 2", "layout 1", g["nodes"][1]["name"])
 
     def test_missing_layout_version(self):
         self.refuses(self.mutate(lambda h: h.attrs.__delitem__("ffp8_layout")), "'ffp8_layout' is missing")
@@ -131,8 +140,8 @@ class MalformedFiles(unittest.TestCase):
 
     def test_unknown_op(self):
         g = json.loads(json.dumps(self.graph))
-        g["nodes"][1]["op"] = "gelu"
-        self.refuses(self.mutate(lambda h: self.set_graph(h, g)), "unknown op 'gelu'", g["nodes"][1]["name"])
+        g["nodes"][1]["op"] = "sine"
+        self.refuses(self.mutate(lambda h: self.set_graph(h, g)), "unknown op 'sine'", g["nodes"][1]["name"])
 
     def test_unknown_attr(self):
         g = json.loads(json.dumps(self.graph))
@@ -154,14 +163,22 @@ class MalformedFiles(unittest.TestCase):
                      f"/activations/{self.conv['name']}")
 
     def test_every_op_is_documented(self):
-        with open(os.path.join(REPO, "docs", "hdf5-layout.md")) as f:
+        """The op list of docs/ops.md (generated from the C++ op table) names every op of this
+        reader's table with the same attributes, params, input count and layout version."""
+        with open(os.path.join(REPO, "docs", "ops.md")) as f:
             doc = f.read()
-        rows = dict(re.findall(r"^\| `([a-z0-9_]+)` \| [^|\n]+ \| [^|\n]+ \| ([^|\n]+) \|", doc, re.M))
-        for op, (attrs, _, _, _) in ffp8_h5.OPS.items():
-            self.assertIn(op, rows, f"op {op} missing from the layout doc's op table")
-            for a in attrs:
-                self.assertIn(f"`{a}`", rows[op], f"attribute {a} of {op} not documented")
+        rows = {m[0]: m[1:] for m in re.findall(
+            r"^\| `([a-z0-9_]+)` \| ([^|\n]+) \| ([^|\n]+) \| ([^|\n]+) \| (\d) \| ([^|\n]+) \|", doc, re.M)}
         self.assertEqual(set(rows), set(ffp8_h5.OPS))
+        for op, spec in ffp8_h5.OPS.items():
+            inputs, params, attrs, since, quantized = rows[op]
+            self.assertEqual(inputs, "1 or more" if spec.inputs is None else str(spec.inputs), op)
+            self.assertEqual(re.findall(r"`(\w+)`", attrs), list(spec.attrs), op)
+            self.assertEqual(re.findall(r"`(\w+)`", params), list(spec.params), op)
+            self.assertEqual(re.findall(r"`(\w+)` \(optional\)", params),
+                             [p for p in spec.params if p not in spec.required], op)
+            self.assertEqual(int(since), spec.since, op)
+            self.assertEqual(quantized != "no", bool(spec.quantized), op)
 
     def test_list_tensors_roles(self):
         roles = {r for _, _, _, r in ffp8_h5.list_tensors(self.base)}

@@ -43,8 +43,13 @@ Model empty_model() {
 
 TEST(InferErrors, UnknownOpNamesFileNodeAndOp) {
   Model m = empty_model();
-  expect_error<ModelError>([&] { parse_graph(graph_text([](json& n) { n["op"] = "sigmoid"; }), m, "m.h5"); },
-                           {"'m.h5' node 'fc': /graph/nodes/0/op: unknown op 'sigmoid'"});
+  expect_error<ModelError>([&] { parse_graph(graph_text([](json& n) { n["op"] = "sine"; }), m, "m.h5"); },
+                           {"'m.h5' node 'fc': /graph/nodes/0/op: unknown op 'sine'"});
+  // An op of layout 2 in a file that says layout 1.
+  m.layout = 1;
+  expect_error<ModelError>(
+      [&] { parse_graph(graph_text([](json& n) { n["op"] = "sigmoid"; n["params"] = json::object(); }), m, "m.h5"); },
+      {"'m.h5' node 'fc': /graph/nodes/0/op: op 'sigmoid' needs layout 2, the file is layout 1"});
 }
 
 TEST(InferErrors, UnknownAttributeAndMissingParamAndBadTopology) {
@@ -92,13 +97,51 @@ TEST(InferErrors, IntegerAttributesAreRangeChecked) {
                            {"/graph/nodes/0/attrs: missing key \"dilation\""});
 }
 
+// Shape inference of the layout-2 ops refuses what PyTorch would refuse, naming the node.
+TEST(InferErrors, LayoutTwoShapeRules) {
+  auto node = [](Op op, const std::function<void(Node&)>& set) {
+    Node n;
+    n.name = "n";
+    n.op = op;
+    set(n);
+    return n;
+  };
+  const Shape x{3, 4, 5};
+  EXPECT_EQ(infer_shape(node(Op::Permute, [](Node& n) { n.dims = {0, 3, 1, 2}; }), {x}, "m.h5"), (Shape{5, 3, 4}));
+  expect_error<ModelError>([&] { infer_shape(node(Op::Permute, [](Node& n) { n.dims = {1, 0, 2, 3}; }), {x}, "m.h5"); },
+                           {"m.h5", "'n'", "batch"});
+  EXPECT_EQ(infer_shape(node(Op::Slice, [](Node& n) { n.dims = {2}; n.starts = {1}; n.ends = {4}; n.steps = {2}; }), {x}, "m.h5"),
+            (Shape{3, 2, 5}));
+  expect_error<ModelError>(
+      [&] { infer_shape(node(Op::Slice, [](Node& n) { n.dims = {2}; n.starts = {1}; n.ends = {9}; n.steps = {1}; }), {x}, "m.h5"); },
+      {"'n'", "size 4"});
+  expect_error<ModelError>([&] { infer_shape(node(Op::Reshape, [](Node& n) { n.target = {7}; }), {x}, "m.h5"); },
+                           {"'n'", "60"});
+  EXPECT_EQ(infer_shape(node(Op::Mul, [](Node&) {}), {x, Shape{4, 1}}, "m.h5"), x);
+  expect_error<ModelError>([&] { infer_shape(node(Op::Add, [](Node&) {}), {x, Shape{3, 1}}, "m.h5"); },
+                           {"'n'", "do not broadcast"});
+  EXPECT_EQ(infer_shape(node(Op::MatMul, [](Node&) {}), {Shape{2, 4, 5}, Shape{1, 5, 7}}, "m.h5"), (Shape{2, 4, 7}));
+  expect_error<ModelError>([&] { infer_shape(node(Op::MatMul, [](Node&) {}), {Shape{4, 5}, Shape{4, 5}}, "m.h5"); },
+                           {"'n'", "not matrices"});
+  EXPECT_EQ(infer_shape(node(Op::Mean, [](Node& n) { n.dims = {1, 3}; }), {x}, "m.h5"), (Shape{4}));
+  EXPECT_EQ(infer_shape(node(Op::Mean, [](Node& n) { n.dims = {2}; n.keepdim = true; }), {x}, "m.h5"), (Shape{3, 1, 5}));
+  EXPECT_EQ(infer_shape(node(Op::Pad, [](Node& n) { n.before = {0, 1, 2}; n.after = {0, 0, 3}; }), {x}, "m.h5"),
+            (Shape{3, 5, 10}));
+  expect_error<ModelError>([&] { infer_shape(node(Op::Softmax, [](Node& n) { n.dim = 0; }), {x}, "m.h5"); },
+                           {"'n'", "dim 0", "batch"});
+  expect_error<ModelError>([&] { infer_shape(node(Op::LayerNorm, [](Node& n) { n.normalized_dims = 4; }), {x}, "m.h5"); },
+                           {"'n'", "normalized_dims 4"});
+}
+
 TEST(InferErrors, OpTableIsClosedAndComplete) {
   for (const OpInfo& o : op_table()) {
     ASSERT_TRUE(parse_op(o.name).has_value()) << o.name;
     EXPECT_EQ(*parse_op(o.name), o.op);
     EXPECT_EQ(&op_info(o.op), &o);
   }
-  EXPECT_FALSE(parse_op("mul").has_value());
+  EXPECT_FALSE(parse_op("sine").has_value());
+  // Layout 1 is exactly the ops before Constant; every op of layout 2 comes after.
+  for (const OpInfo& o : op_table()) EXPECT_EQ(o.since, o.op < Op::Constant ? 1 : 2) << o.name;
 }
 
 TEST(InferErrors, LayoutVersionMissingOrUnknown) {
@@ -111,9 +154,9 @@ TEST(InferErrors, LayoutVersionMissingOrUnknown) {
   expect_error<ModelError>([&] { (void)read_model(path); }, {path, "ffp8_layout", "missing"});
   {
     h5::File f = h5::File::open_rw(path);
-    f.set_attr("/", "ffp8_layout", std::int64_t{2});
+    f.set_attr("/", "ffp8_layout", std::int64_t{3});
   }
-  expect_error<ModelError>([&] { (void)read_model(path); }, {path, "ffp8_layout", "= 2", "layout 1"});
+  expect_error<ModelError>([&] { (void)read_model(path); }, {path, "ffp8_layout", "= 3", "layouts 1 to 2"});
   {
     h5::File f = h5::File::open_rw(path);
     f.set_attr("/", "ffp8_layout", "1");

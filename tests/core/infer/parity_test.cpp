@@ -1,7 +1,9 @@
 // FP32 parity: the engine's logits match PyTorch's (/reference/logits written by tools/export.py
 // --reference) within 1e-4 of the largest logit, for the Fashion-MNIST zoo (untrained, exported
-// by each case into a temp folder; and the trained files committed in experiments/models/) and
-// untrained torchvision models at a small input size.
+// by each case into a temp folder; and the trained files committed in experiments/models/), one
+// untrained torchvision model of each of the 20 classifier families at a reduced input size
+// (native sizes: scripts/parity-torchvision, results/parity/), and small models that exercise
+// the layout-2 ops one group at a time.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -40,7 +42,7 @@ double parity_error(const Model& m, bool fold, int threads, bool with_tap = fals
   const auto n = static_cast<std::int64_t>(x.size()) / numel(m.input_shape);
   const std::span<const float> got = e.run(x, n);
   EXPECT_EQ(got.size(), ref.size());
-  if (with_tap) {
+  if (with_tap && std::any_of(m.nodes.begin(), m.nodes.end(), [](const Node& nd) { return is_quantizable(nd.op); })) {
     EXPECT_GT(tapped, 0u);
   }
   double err = 0.0, scale = 1e-6;
@@ -87,17 +89,47 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"resnet_small_folded", "tools/ffp8_models.py:resnet_small", "--fold-bn"},
                       Case{"mobilenet_small", "tools/ffp8_models.py:mobilenet_small", ""},
                       Case{"densenet_small", "tools/ffp8_models.py:densenet_small", ""},
-                      Case{"inception_small", "tools/ffp8_models.py:inception_small", ""}),
+                      Case{"inception_small", "tools/ffp8_models.py:inception_small", ""},
+                      Case{"convnext_mini", "tools/ffp8_models.py:convnext_mini", ""},
+                      Case{"vit_mini", "tools/ffp8_models.py:vit_mini", ""},
+                      Case{"vit_mini_onnx", "tools/ffp8_models.py:vit_mini", "--via onnx"}),
     [](const auto& p) { return std::string(p.param.name); });
 
+// tests/tools/families.py: torchvision's model with its constant-valued initial tensors redrawn
+// (a zero head or 1e-6 layer scales would hide errors). Sizes: small ones that keep each
+// family's structure (Swin at 128 so that its windows shift; inception_v3 needs 75).
+#define FAMILY(name, model, size, via) \
+  Case{name, "tests/tools/families.py:" model "_at_" #size, "--input-shape 3," #size "," #size " " via}
 INSTANTIATE_TEST_SUITE_P(
     Torchvision, Parity,
-    ::testing::Values(Case{"resnet18", "torchvision:resnet18", "--input-shape 3,32,32"},
-                      Case{"mobilenet_v2", "torchvision:mobilenet_v2", "--input-shape 3,32,32"},
-                      Case{"vgg11_bn", "torchvision:vgg11_bn", "--input-shape 3,32,32"},
-                      Case{"densenet121", "torchvision:densenet121", "--input-shape 3,32,32"},
-                      Case{"googlenet", "torchvision:googlenet", "--input-shape 3,32,32"},
-                      Case{"squeezenet1_0", "torchvision:squeezenet1_0", "--input-shape 3,32,32"}),
+    ::testing::Values(FAMILY("alexnet", "alexnet", 64, ""), FAMILY("convnext", "convnext_tiny", 64, ""),
+                      FAMILY("densenet", "densenet121", 32, ""), FAMILY("efficientnet", "efficientnet_b0", 64, ""),
+                      FAMILY("efficientnet_v2", "efficientnet_v2_s", 64, ""), FAMILY("googlenet", "googlenet", 32, ""),
+                      FAMILY("inception", "inception_v3", 96, ""), FAMILY("maxvit", "maxvit_t", 64, ""),
+                      FAMILY("mnasnet", "mnasnet0_5", 64, ""), FAMILY("mobilenet_v2", "mobilenet_v2", 32, ""),
+                      FAMILY("mobilenet_v3", "mobilenet_v3_small", 64, ""), FAMILY("regnet", "regnet_y_400mf", 64, ""),
+                      FAMILY("resnet", "resnet18", 32, ""), FAMILY("resnext", "resnext50_32x4d", 32, ""),
+                      FAMILY("shufflenet", "shufflenet_v2_x0_5", 64, ""), FAMILY("squeezenet", "squeezenet1_0", 64, ""),
+                      FAMILY("swin", "swin_t", 128, ""), FAMILY("vgg", "vgg11_bn", 32, ""),
+                      FAMILY("vit", "vit_b_16", 32, ""), FAMILY("wide_resnet", "wide_resnet50_2", 32, ""),
+                      // the ONNX route (torch.onnx.export, then the ONNX front end) on three families
+                      FAMILY("mobilenet_v3_onnx", "mobilenet_v3_small", 64, "--via onnx"),
+                      FAMILY("shufflenet_onnx", "shufflenet_v2_x0_5", 64, "--via onnx"),
+                      FAMILY("convnext_onnx", "convnext_tiny", 32, "--via onnx")),
+    [](const auto& p) { return std::string(p.param.name); });
+#undef FAMILY
+
+// tests/core/infer/op_models.py: the layout-2 ops in small groups.
+INSTANTIATE_TEST_SUITE_P(
+    Ops, Parity,
+    ::testing::Values(Case{"activations", "tests/core/infer/op_models.py:activations", ""},
+                      Case{"softmax", "tests/core/infer/op_models.py:softmax", ""},
+                      Case{"layernorm", "tests/core/infer/op_models.py:layernorm", ""},
+                      Case{"reductions", "tests/core/infer/op_models.py:reductions", ""},
+                      Case{"layout", "tests/core/infer/op_models.py:layout", ""},
+                      Case{"matmul", "tests/core/infer/op_models.py:matmul", ""},
+                      Case{"broadcast", "tests/core/infer/op_models.py:broadcast", ""},
+                      Case{"tokens", "tests/core/infer/op_models.py:tokens", ""}),
     [](const auto& p) { return std::string(p.param.name); });
 
 // The trained models committed in experiments/models/, each with its PyTorch reference logits.

@@ -139,7 +139,7 @@ TEST(ModelInput, ErrorsNameTheJsonPath) {
   EXPECT_TRUE(has(with("inputs.0.calib=9"), "/inputs/0/calib: 9 calibration images"));
   EXPECT_TRUE(has(with("inputs.0.calib=0"), "/inputs/0/calib"));
   EXPECT_TRUE(has(with("inputs.0.calibb=1"), "/inputs/0/calibb: unknown key"));
-  EXPECT_TRUE(has(with("inputs.0.nodes=[\"zz*\"]"), "/inputs/0/nodes/0: no conv2d/linear node"));
+  EXPECT_TRUE(has(with("inputs.0.nodes=[\"zz*\"]"), "/inputs/0/nodes/0: no conv2d/linear/matmul node"));
   EXPECT_TRUE(has(with("inputs.0.weights=false"), "no error"));
   nlohmann::json j = config(data);
   j["inputs"][0].erase("data");

@@ -129,9 +129,9 @@ TEST_F(CliInspect, ModelFileShowsItsLayoutFirst) {
 TEST_F(CliInspect, UnknownLayoutVersionIsRefused) {
   {
     auto f = h5::File::open_rw(file_);
-    f.set_attr("/", "ffp8_layout", 2);
+    f.set_attr("/", "ffp8_layout", 3);
   }
-  expect_error(run({"inspect", file_}), "inspect", {"'" + file_ + "'", "ffp8_layout = 2", "layout 1"});
+  expect_error(run({"inspect", file_}), "inspect", {"'" + file_ + "'", "ffp8_layout = 3", "layouts 1 to 2"});
   {
     auto f = h5::File::open_rw(file_);
     f.set_attr("/", "ffp8_layout", "1");
