@@ -2,6 +2,7 @@
 // statistics path must agree with the direct path (which re-runs the engine) on every point.
 #include <cmath>
 #include <gtest/gtest.h>
+#include <map>
 #include <random>
 
 #include "core/errors.hpp"
@@ -146,4 +147,57 @@ TEST(ModelInput, ErrorsNameTheJsonPath) {
   EXPECT_TRUE(has(error_of(j), "/inputs/0: missing key \"data\""));
   j["inputs"][0]["activations"] = false;
   EXPECT_TRUE(has(error_of(j), "no error"));
+}
+
+// A matmul's two operands (attention's Q and K^T) are two activation tensors of their own,
+// named NODE.input and NODE.other, and read what the engine's tap delivers for each operand.
+TEST(ModelInput, MatmulOperandsAreTappedApart) {
+  const auto dir = test::scratch("model_input_matmul");
+  const auto model = dir / "tokens.h5";
+  const std::string cmd = "cd '" + std::string(FFP8_SOURCE_DIR) + "' && OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 " +
+                          "tools/export.py tests/core/infer/op_models.py:tokens --out '" + model.string() +
+                          "' > '" + (dir / "export.log").string() + "' 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  const std::uint64_t n = 5;
+  std::mt19937 rng(3);
+  std::normal_distribution<float> g;
+  std::vector<float> img(n * 3 * 8 * 8);
+  for (auto& v : img) v = g(rng);
+  const auto data = dir / "data.h5";
+  {
+    h5::File f = h5::File::create(data.string());
+    f.create_dataset("/images", {n, 3, 8, 8}, h5::DType::Float32);
+    f.write("/images", 0, std::span<const float>(img));
+    std::vector<std::int64_t> labels(n, 0);
+    f.create_dataset("/labels", {n}, h5::DType::Int);
+    f.write("/labels", 0, std::span<const std::int64_t>(labels));
+  }
+  const nlohmann::json j = {{"inputs", {{{"model", model.string()}, {"data", data.string()}, {"calib", n}, {"batch", 2},
+                                         {"nodes", {"attn_qk"}}}}},
+                            {"space", {{"exp", {4}}, {"bias", {{"min", 2}, {"max", 3}}}}}};
+  const auto sources = open_inputs(parse_config(j, "."));
+  std::map<std::string, const TensorSource*> by;
+  for (const auto& s : sources) by[s->name()] = s.get();
+  ASSERT_TRUE(by.count("attn_qk.input") && by.count("attn_qk.other")) << sources.size();
+  EXPECT_FALSE(by.count("attn_qk.weight"));  // a matmul has no weight
+  EXPECT_EQ(by["attn_qk.input"]->role(), "activation");
+  EXPECT_EQ(by["attn_qk.other"]->role(), "activation");
+  // The engine's own tap of operand 1, for comparison (same batches of 2: GEMM rounding may
+  // depend on the batch size).
+  auto m = std::make_shared<const infer::Model>(infer::read_model(model.string()));
+  infer::Engine e(m);
+  std::vector<float> want;
+  e.add_tap([&](const infer::TapEvent& t) {
+    if (t.node == "attn_qk" && t.operand == 1) want.insert(want.end(), t.values.begin(), t.values.end());
+  });
+  for (std::uint64_t b = 0; b < n; b += 2) {
+    const std::uint64_t k = std::min<std::uint64_t>(2, n - b);
+    e.run(std::span<const float>(img).subspan(b * 192, k * 192), static_cast<std::int64_t>(k), b);
+  }
+  const TensorSource& other = *by["attn_qk.other"];
+  ASSERT_EQ(other.shape().front(), n);
+  std::vector<float> got;
+  other.read(0, want.size(), 64, [&](std::span<const float> v, std::uint64_t) { got.insert(got.end(), v.begin(), v.end()); });
+  ASSERT_EQ(got.size(), want.size());
+  EXPECT_EQ(got, want);
 }
