@@ -48,4 +48,12 @@ PeSpec PeSpec::int8() {
   return s;
 }
 
+PeSpec PeSpec::fixed(std::string_view weight, std::string_view activation, Accumulator accumulator) {
+  PeSpec s;
+  s.weight = Format::parse(weight);
+  s.activation = Format::parse(activation);
+  s.accumulator = accumulator;
+  return s;
+}
+
 }  // namespace ffp8::hwcost

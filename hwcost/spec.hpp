@@ -54,6 +54,8 @@ struct PeSpec {
   std::string label() const;
   /// The INT8 reference PE.
   static PeSpec int8();
+  /// A PE with fixed decoders for two format names (parsed: FormatError when invalid).
+  static PeSpec fixed(std::string_view weight, std::string_view activation, Accumulator accumulator);
 };
 
 }  // namespace ffp8::hwcost

@@ -88,6 +88,8 @@ def _data_file(out, name, classes):
     """The data file being written: an HDF5 file at OUT.tmp with the layout attributes, renamed to
     OUT when the block ends, closed and removed when it raises (never a half-written OUT)."""
     import h5py
+    folder = os.path.dirname(os.path.abspath(out))
+    os.makedirs(folder, exist_ok=True)  # tools create their output folders
     tmp = out + ".tmp"
     f = h5py.File(tmp, "w")
     try:

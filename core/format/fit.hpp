@@ -11,4 +11,9 @@ namespace ffp8 {
 /// bias 2^(exp-1) - 1; an infinite `a` gives -1000. Exact: checked by brute force in tests.
 int fit_bias(const Format& f, double a);
 
+/// The fit rule's `a` for a format of sign `sign` on data with largest magnitude `max_abs` and
+/// largest positive value `max_positive`: an unsigned format ignores negatives (they clip to 0
+/// anyway), so its `a` is the largest positive value.
+inline double fit_input(int sign, double max_abs, double max_positive) { return sign == 0 ? max_positive : max_abs; }
+
 }  // namespace ffp8

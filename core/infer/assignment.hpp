@@ -64,7 +64,7 @@ struct RangeStats {
   /// Folds in values.
   void add(const float* x, std::size_t n);
   /// The fit rule's `a` for a format of sign `sign`: negatives ignored when unsigned.
-  double fit_a(int sign) const { return sign == 0 ? max_positive : max_abs; }
+  double fit_a(int sign) const { return fit_input(sign, max_abs, max_positive); }
 };
 
 /// The resolved formats of one quantizable layer.

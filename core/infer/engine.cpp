@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "core/errors.hpp"
+#include "core/threads.hpp"
 #include "core/infer/int8.hpp"
 #include "core/infer/ops.hpp"
 
@@ -161,7 +162,7 @@ std::span<const float> Engine::run(std::span<const float> input, std::int64_t n,
     throw DataError(fmt::format("'{}': expected {} images of shape {} ({} values), got {} values", m.path, n,
                                 shape_text(m.input_shape), n * per_image, input.size()));
   logits_.resize(static_cast<std::size_t>(n * m.num_classes));
-  const int nt = static_cast<int>(std::min<std::int64_t>(options_.threads > 0 ? options_.threads : omp_get_max_threads(),
+  const int nt = static_cast<int>(std::min<std::int64_t>(thread_count(options_.threads),
                                                          std::max<std::int64_t>(n, 1)));
   const bool split = taps_.empty() && nt > 1;
   while (workers_.size() < static_cast<std::size_t>(split ? nt : 1)) {

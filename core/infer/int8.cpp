@@ -1,6 +1,7 @@
 // INT8 per-tensor symmetric quantizer: float32 arithmetic, so a PyTorch float32 emulation
 // (torch.round is half-to-even) gives bit-identical values.
 #include "core/infer/int8.hpp"
+#include "core/threads.hpp"
 
 #include <cmath>
 #include <cstdint>
@@ -15,7 +16,7 @@ QuantCounts Int8Quantizer::quantize(std::span<const float> in, std::span<float> 
   const auto n = static_cast<std::int64_t>(in.size());
   const float s = scale;
   std::uint64_t nan = 0, over = 0, under = 0;
-#pragma omp parallel for num_threads(threads > 0 ? threads : omp_get_max_threads()) reduction(+ : nan, over, under) schedule(static)
+#pragma omp parallel for num_threads(thread_count(threads)) reduction(+ : nan, over, under) schedule(static)
   for (std::int64_t i = 0; i < n; ++i) {
     const float x = in[static_cast<std::size_t>(i)];
     float y;

@@ -8,11 +8,9 @@
 #include <omp.h>
 
 #include "core/infer/model.hpp"
+#include "core/threads.hpp"
 
 namespace ffp8::infer::ops {
-
-/// OpenMP threads for a kernel: `threads`, or OpenMP's default when 0.
-inline int thread_count(int threads) { return threads > 0 ? threads : omp_get_max_threads(); }
 
 /// conv2d (stride, padding, dilation, groups): picks one of the paths below by shape.
 /// `w` is the (possibly quantized) weight of `node`, `bias` may be null.

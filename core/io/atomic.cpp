@@ -122,4 +122,10 @@ void write_text_atomic(const std::string& path, const std::string& content) {
   }
 }
 
+void create_output_folder(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw IoError(fmt::format("cannot create output folder \"{}\": {}", dir, ec.message()));
+}
+
 }  // namespace ffp8::h5

@@ -157,7 +157,11 @@ class AtomicFile {
   bool committed_ = false;
 };
 
-/// Writes a text file atomically (temp file in the same folder, fsync, rename). Throws IoError.
+/// Writes a text file atomically (temp file `<path>.tmp-<pid>` in the same folder, fsync,
+/// rename): the one text writer of every output. The folder must exist. Throws IoError.
 void write_text_atomic(const std::string& path, const std::string& content);
+/// Creates an output folder and its parents when missing. Throws IoError naming it (e.g. when
+/// a regular file is in the way).
+void create_output_folder(const std::string& dir);
 
 }  // namespace ffp8::h5

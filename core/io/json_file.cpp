@@ -1,5 +1,6 @@
 #include "core/io/json_file.hpp"
 
+#include <cmath>
 #include <fmt/format.h>
 #include <fstream>
 #include <sstream>
@@ -22,6 +23,11 @@ nlohmann::json read_json_file(const std::filesystem::path& file, std::string_vie
     throw ConfigError(fmt::format("{} {}: not valid JSON (byte {}){}", what, file.string(), e.byte,
                                   colon == std::string::npos ? "" : ": " + detail.substr(colon + 2)));
   }
+}
+
+nlohmann::json json_number(double v) {
+  if (std::isfinite(v)) return v;
+  return std::isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf");
 }
 
 }  // namespace ffp8

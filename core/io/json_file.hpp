@@ -1,5 +1,6 @@
 #pragma once
-// Reading a JSON document from a file, with the project's one-sentence errors.
+// JSON files: reading a document with the project's one-sentence errors, and the one rule for
+// numbers that JSON cannot hold.
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string_view>
@@ -10,5 +11,10 @@ namespace ffp8 {
 /// opened and ConfigError ("<what> <file>: not valid JSON (byte N): <detail>") when it does not
 /// parse. `what` names the file's purpose, e.g. "config file" or "technology file".
 nlohmann::json read_json_file(const std::filesystem::path& file, std::string_view what);
+
+/// A number for JSON output, by the project's one rule: finite values as numbers, NaN and ±Inf
+/// as the strings "nan", "inf" and "-inf" (JSON has no such numbers; a reader can tell them from
+/// a value that does not exist, which is null).
+nlohmann::json json_number(double v);
 
 }  // namespace ffp8

@@ -8,6 +8,7 @@
 #include <omp.h>
 
 #include "core/errors.hpp"
+#include "core/threads.hpp"
 #include "core/quant/quantize.hpp"
 #include "core/quant/rng.hpp"
 
@@ -251,7 +252,7 @@ template <typename Body>
 QuantCounts run_blocks(std::size_t len, std::uint64_t first_index, const QuantOptions& o, Body body) {
   constexpr std::size_t kBlock = 1u << 16;
   const std::size_t blocks = (len + kBlock - 1) / kBlock;
-  const int threads = o.threads > 0 ? o.threads : omp_get_max_threads();
+  const int threads = thread_count(o.threads);
   std::uint64_t nan_c = 0, ovf_c = 0, unf_c = 0, neg_c = 0;
 #pragma omp parallel for schedule(static) num_threads(threads) if (blocks > 1 && threads > 1) \
     reduction(+ : nan_c, ovf_c, unf_c, neg_c)

@@ -250,7 +250,9 @@ SweepConfig parse_config(const nlohmann::json& j, const std::filesystem::path& b
     }
     for (const MetricInfo& m : kMetrics)
       if (std::find(wanted.begin(), wanted.end(), m.id) != wanted.end()) c.metrics.push_back(m.id);
-    if (root.has("out")) c.out = root.at("out").as_string();
+    c.out_given = root.has("out");
+    if (c.out_given) c.out = resolve(root.at("out"), base_dir).lexically_normal().string();
+    else c.out = default_out(source);
     if (root.has("chunk")) c.chunk = static_cast<std::size_t>(root.at("chunk").as_int(1024, std::int64_t{1} << 30));
     if (root.has("threads")) c.threads = static_cast<int>(root.at("threads").as_int(0, 1024));
     if (root.has("direct_only")) c.direct_only = root.at("direct_only").as_bool();
@@ -301,6 +303,12 @@ void apply_override(nlohmann::json& j, const std::string& assignment) {
     }
   }
   *at = value;
+}
+
+std::string default_out(const std::string& config_file) {
+  if (config_file.empty()) return {};
+  std::filesystem::path p(config_file);
+  return (p.parent_path() / p.stem()).lexically_normal().string();
 }
 
 std::string config_hash(const nlohmann::json& j) {

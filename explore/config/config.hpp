@@ -1,7 +1,8 @@
 #pragma once
-// The sweep configuration (shared/spec/INTERFACES.md "Minimal sweep config", and richer): parsed
-// from JSON into one validated struct. Unknown keys and bad values throw ConfigError naming
-// the JSON path; `--set a.b=v` overrides are applied to the JSON before validation.
+// The sweep configuration (docs/sweep.md "Config"): parsed from JSON into one validated struct.
+// Unknown keys and bad values throw ConfigError naming the file and JSON path; `--set a.b=v`
+// overrides are applied to the JSON before validation. Every path in a config is relative to the
+// config file's folder.
 #include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -90,7 +91,10 @@ struct SweepConfig {
   std::vector<Objective> objectives;
   SelectionConfig selection;
   HardwareConfig hardware;
-  std::string out = "results/sweep";
+  /// Output folder: "out" resolved against the config file's folder; without "out", the
+  /// config's name without ".json" beside it (configs/x.json -> configs/x); "" in memory.
+  std::string out;
+  bool out_given = false;               ///< "out" was in the config
   std::size_t chunk = std::size_t{1} << 22;  ///< elements per read: bounds memory
   int threads = 0;                      ///< 0: OpenMP default
   bool direct_only = false;             ///< score everything by the direct path (checks, timing)
@@ -101,14 +105,17 @@ struct SweepConfig {
 /// Numeric columns an objective may name (besides every metric name).
 const std::vector<std::string>& numeric_columns();
 
-/// Parses and validates a config. `base_dir` resolves relative input files; `source` prefixes
-/// error messages (the config file name).
+/// Parses and validates a config. `base_dir` resolves relative paths; `source` prefixes error
+/// messages (the config file name) and names the default output folder.
 SweepConfig parse_config(const nlohmann::json& j, const std::filesystem::path& base_dir, const std::string& source = "");
 /// Reads a config file, applies `overrides` ("a.b=v": v parsed as JSON, else taken as a string),
 /// then parses it. Throws IoError (unreadable file) or ConfigError (file name and JSON path).
 SweepConfig load_config(const std::filesystem::path& file, const std::vector<std::string>& overrides = {});
 /// Applies one "a.b.c=value" override to `j` (array elements by index: "inputs.0.file=x").
 void apply_override(nlohmann::json& j, const std::string& assignment);
+/// The output folder of a config file without "out": its name without ".json", beside it
+/// (configs/x.json -> configs/x); "" for a config not read from a file.
+std::string default_out(const std::string& config_file);
 /// 64-bit FNV-1a of the canonical (sorted-key, compact) dump, as 16 hex digits.
 std::string config_hash(const nlohmann::json& j);
 

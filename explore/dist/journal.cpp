@@ -1,5 +1,6 @@
 #include "explore/dist/journal.hpp"
 
+#include <boost/crc.hpp>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -9,7 +10,6 @@
 #include <unistd.h>
 
 #include "core/errors.hpp"
-#include "explore/dist/serial.hpp"
 
 namespace ffp8::explore::dist {
 
@@ -80,6 +80,35 @@ void write_all(int fd, std::string_view s, const std::filesystem::path& path) {
 
 }  // namespace
 
+std::string to_hex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(2 * bytes.size(), '0');
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    const auto b = static_cast<unsigned char>(bytes[i]);
+    out[2 * i] = kDigits[b >> 4];
+    out[2 * i + 1] = kDigits[b & 15];
+  }
+  return out;
+}
+
+std::string from_hex(std::string_view hex) {
+  auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    throw DataError("malformed unit record (not hex)");
+  };
+  if (hex.size() % 2) throw DataError("malformed unit record (odd hex length)");
+  std::string out(hex.size() / 2, '\0');
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<char>(digit(hex[2 * i]) << 4 | digit(hex[2 * i + 1]));
+  return out;
+}
+
+std::uint32_t crc32(std::string_view bytes) {
+  boost::crc_32_type c;
+  c.process_bytes(bytes.data(), bytes.size());
+  return c.checksum();
+}
+
 std::string JournalHeader::line() const { return fmt::format("{} {} {} {}/{}", kMagic, key, units, shard, shards); }
 
 JournalContents read_journal(const std::filesystem::path& path) {
@@ -106,7 +135,7 @@ JournalContents read_journal(const std::filesystem::path& path) {
     }
     if (line_no > 1) {
       if (unit >= c.header.units)
-        throw DataError(fmt::format("journal \"{}\" line {} names unit {} of a {}-unit sweep", path.string(), line_no,
+        throw DataError(fmt::format("journal \"{}\" line {} names unit {} of a {}-unit run", path.string(), line_no,
                                     unit, c.header.units));
       c.records.emplace(unit, std::move(bytes));  // a repeated unit keeps its first record
     }

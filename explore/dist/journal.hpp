@@ -12,7 +12,7 @@
 
 namespace ffp8::explore::dist {
 
-/// What a journal belongs to: the sweep's work key, its unit count and the shard ("0/1": all).
+/// What a journal belongs to: its work key, its unit count and the shard ("0/1": all).
 struct JournalHeader {
   std::string key;
   std::size_t units = 0;
@@ -59,5 +59,11 @@ class Journal {
   JournalContents contents_;
   int fd_ = -1;
 };
+
+/// Lower-case hex text of bytes, and back (throws DataError on a bad digit or odd length).
+std::string to_hex(std::string_view bytes);
+std::string from_hex(std::string_view hex);
+/// CRC-32 (IEEE) of bytes.
+std::uint32_t crc32(std::string_view bytes);
 
 }  // namespace ffp8::explore::dist

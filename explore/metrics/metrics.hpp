@@ -7,6 +7,8 @@
 #include <optional>
 #include <string_view>
 
+#include "core/quant/error_sums.hpp"
+
 namespace ffp8::explore {
 
 /// Every metric the sweep can report.
@@ -51,22 +53,8 @@ const MetricInfo& info(Metric m);
 /// Number of histogram bins of kl_div.
 inline constexpr int kKlBins = 2048;
 
-/// The raw sums behind every metric. Counts are doubles because stochastic rounding scores
-/// report expectations (fractional counts).
-struct ErrorSums {
-  double count = 0;        ///< elements
-  double sse = 0;          ///< sum (q - x)^2
-  double sum_x2 = 0;       ///< sum x^2
-  double sum_xq = 0;       ///< sum x q
-  double sum_q2 = 0;       ///< sum q^2
-  double max_abs = 0;      ///< max |q - x|
-  double rel_sum = 0;      ///< sum |q - x| / |x| over x != 0
-  double rel_count = 0;    ///< non-zero x
-  double overflow = 0;
-  double underflow = 0;
-  double neg_clipped = 0;
-  double kl = 0;           ///< filled only when kl_div was requested
-};
+/// The raw sums behind every metric (core's, shared with `ffp8 quantize`).
+using ErrorSums = ffp8::ErrorSums;
 
 /// Value of metric `m` from the sums.
 double metric_value(Metric m, const ErrorSums& s);

@@ -93,15 +93,14 @@ class DirectScorer {
   ErrorSums finish() const;
 
  private:
-  /// Adds the errors of x quantized to q, value by value in order.
+  /// Adds the errors of x quantized to q (and, for kl_div, their histograms).
   template <class X, class Q>
   void measure(std::span<const X> x, std::span<const Q> q);
 
   Quantizer q_;
   ScoreNeeds needs_;
   double kl_range_;
-  ErrorSums s_;
-  double sse_c_ = 0;  // Neumaier compensation of sse
+  ErrorMeter meter_;
   std::vector<float> qf_;
   std::vector<double> xd_, qd_;
   std::vector<double> hist_p_, hist_q_;

@@ -6,15 +6,16 @@
 
 #include "core/errors.hpp"
 #include "core/io/h5.hpp"
+#include "core/io/json_file.hpp"
 
 namespace ffp8::explore {
 
 namespace {
 
+// CSV cells follow the JSON rule: nan, inf, -inf for the numbers JSON cannot hold.
 std::string num(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  return fmt::format("{:.17g}", v);
+  const nlohmann::json j = json_number(v);
+  return j.is_string() ? j.get<std::string>() : fmt::format("{:.17g}", v);
 }
 
 std::string cell(const std::string& s) {
@@ -22,11 +23,6 @@ std::string cell(const std::string& s) {
   std::string out = "\"";
   for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
   return out + "\"";
-}
-
-nlohmann::json number_json(double v) {
-  if (std::isfinite(v)) return v;
-  return std::isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf");
 }
 
 }  // namespace
@@ -55,6 +51,7 @@ nlohmann::json summary_json(const SweepConfig& c, const SweepResult& r, const Pr
   s["config"] = c.effective;
   s["config_file"] = c.source;
   s["provenance"] = prov.to_json();
+  s["context"] = run_context();
   s["inputs"] = r.tensors;
   std::size_t pareto = 0;
   for (const Point& p : r.points) pareto += p.pareto;
@@ -78,14 +75,14 @@ nlohmann::json summary_json(const SweepConfig& c, const SweepResult& r, const Pr
     const Group& g = r.groups[p.group];
     nlohmann::json k = {{"tensor", g.tensor}, {"role", g.role}, {"format", p.format.name()},
                         {"rounding", to_string(p.rounding)}};
-    for (const Objective& o : c.objectives) k[o.column] = number_json(column_value(p, g, o.column));
+    for (const Objective& o : c.objectives) k[o.column] = json_number(column_value(p, g, o.column));
     knees.push_back(std::move(k));
   }
   s["knee"] = knees;
   nlohmann::json per_tensor = nlohmann::json::array(), per_role = nlohmann::json::object();
   for (const Choice& ch : r.choices) {
     nlohmann::json j = {{"format", ch.format.name()}, {"rounding", to_string(ch.rounding)},
-                        {info(c.selection.metric).name, number_json(ch.value)}, {"candidates", ch.candidates},
+                        {info(c.selection.metric).name, json_number(ch.value)}, {"candidates", ch.candidates},
                         {"role", ch.role}};
     if (ch.scope == "role") {
       per_role[ch.name] = j;
@@ -107,12 +104,13 @@ nlohmann::json summary_json(const SweepConfig& c, const SweepResult& r, const Pr
 
 void write_outputs(const std::string& dir, const SweepConfig& c, const SweepResult& r, const Provenance& prov) {
   // Render everything before touching the disk: an error while rendering leaves no file.
-  const std::string points = points_csv(c, r, false);
-  const std::string front = points_csv(c, r, true);
-  const std::string summary = summary_json(c, r, prov).dump(2) + "\n";
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw IoError(fmt::format("cannot create output folder \"{}\": {}", dir, ec.message()));
+  write_outputs(dir, points_csv(c, r, false), points_csv(c, r, true), summary_json(c, r, prov));
+}
+
+void write_outputs(const std::string& dir, const std::string& points, const std::string& front,
+                   const nlohmann::json& summary_doc) {
+  const std::string summary = summary_doc.dump(2) + "\n";
+  h5::create_output_folder(dir);
   const std::filesystem::path d(dir);
   h5::write_text_atomic((d / "points.csv").string(), points);
   h5::write_text_atomic((d / "pareto.csv").string(), front);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/format/fit.hpp"
+
 namespace ffp8::explore {
 
 namespace {
@@ -19,7 +21,7 @@ class PaperStrategy : public Strategy {
     std::vector<std::pair<Format, Rounding>> out;
     for (const FormatTemplate& l : templates_) {
       if (l.sign != sign) continue;
-      const Format f = l.with_bias(fit_bias(l, sign == 0 ? g.max_positive : g.max_abs));
+      const Format f = l.with_bias(fit_bias(l, fit_input(sign, g.max_abs, g.max_positive)));
       try {
         f.validate();
       } catch (const std::exception&) {

@@ -64,8 +64,7 @@ std::vector<BiasChoice> biases_for(const FormatTemplate& t, const BiasSpec& spec
       for (int b : spec.list) out.push_back({b, "list", false});
       break;
     case BiasSpec::Kind::Fit:
-      // FORMAT.md: a = max|x|, negatives ignored for unsigned templates (they clip to 0 anyway).
-      out.push_back({fit_bias(t, t.sign == 0 ? extent.max_positive : extent.max_abs), "fit", false});
+      out.push_back({fit_bias(t, fit_input(t.sign, extent.max_abs, extent.max_positive)), "fit", false});
       break;
     case BiasSpec::Kind::Percentile:
       out.push_back({fit_bias(t, stats.abs_percentile(spec.percentile, t.sign == 0)),

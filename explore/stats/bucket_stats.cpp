@@ -1,6 +1,7 @@
 // The one-pass statistics: a branch-light hot loop into per-thread dense tables, compacted into
 // sorted occupied buckets. Everything stays integer until scoring, so merging is exact.
 #include "explore/stats/bucket_stats.hpp"
+#include "core/threads.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -185,7 +186,7 @@ struct Collector::Table {
 };
 
 Collector::Collector(int threads, bool reciprocals)
-    : threads_(threads > 0 ? threads : omp_get_max_threads()), reciprocals_(reciprocals) {
+    : threads_(thread_count(threads)), reciprocals_(reciprocals) {
   stats_.set_reciprocals(reciprocals_);
 }
 

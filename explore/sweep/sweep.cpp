@@ -11,6 +11,7 @@
 #include <set>
 
 #include "core/errors.hpp"
+#include "core/threads.hpp"
 #include "explore/pareto/pareto.hpp"
 #include "explore/select/select.hpp"
 #include "explore/sweep/hardware.hpp"
@@ -23,7 +24,7 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-int threads_of(const SweepConfig& c) { return c.threads > 0 ? c.threads : omp_get_max_threads(); }
+int threads_of(const SweepConfig& c) { return thread_count(c.threads); }
 
 QuantOptions options_for(const SweepConfig& c, Rounding r) {
   QuantOptions o;

@@ -17,13 +17,6 @@ namespace ffp8::hwcost {
 
 namespace {
 
-PeSpec fixed_pe(const char* w, const char* a, Accumulator acc) {
-  PeSpec s;
-  s.weight = Format::parse(w);
-  s.activation = Format::parse(a);
-  s.accumulator = acc;
-  return s;
-}
 
 double median(std::vector<double> v) {
   if (v.empty()) return 0;
@@ -74,7 +67,7 @@ std::vector<CalPoint> calibration_grid() {
       {"s1e3m2b3", "s1e3m2b3"},     {"s1e4m4b7", "s1e4m4b7"},   {"s1e3m3b3", "s0e4m3b7"},
       {"s1e3m4b3", "e4m3fn"},       {"s0e3m5b3", "s0e3m5b3"}};
   for (auto acc : {Accumulator::Fp16, Accumulator::Fp32, Accumulator::Kulisch})
-    for (const auto& [w, a] : pairs) specs.push_back(fixed_pe(w, a, acc));
+    for (const auto& [w, a] : pairs) specs.push_back(PeSpec::fixed(w, a, acc));
   // Flexible PEs: the hardware depends only on the supported range, not the running format.
   const std::vector<std::pair<int, int>> ranges{{2, 5}, {3, 4}, {2, 4}, {3, 5}};
   for (auto acc : {Accumulator::Fp16, Accumulator::Fp32, Accumulator::Kulisch})

@@ -54,6 +54,14 @@ class FashionMnist(unittest.TestCase):
             np.testing.assert_allclose(x[:, 0], (want_img[:130] / 255.0 - 0.2860) / 0.3530, atol=1e-5)
             np.testing.assert_array_equal(np.concatenate(ys), want_lab[:130])
 
+    def test_creates_its_output_folder(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "new", "deeper", "fm.h5")
+            rc, _, err = run_cli(convert_data.main, ["fashion-mnist", "--split", "test", "--limit", "10", "--out", out])
+            self.assertEqual(rc, 0, err)
+            with h5py.File(out, "r") as f:
+                self.assertEqual(f["images"].shape, (10, 28, 28))
+
     def test_train_split_size(self):
         self.assertEqual(tuple(convert_data.idx_shape(convert_data.fashion_paths("train")[0])), (60000, 28, 28))
         self.assertEqual(tuple(convert_data.idx_shape(convert_data.fashion_paths("test")[0])), (10000, 28, 28))

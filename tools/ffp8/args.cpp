@@ -1,6 +1,7 @@
 #include "tools/ffp8/args.hpp"
 
 #include <charconv>
+#include <filesystem>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <iostream>
@@ -20,16 +21,38 @@ std::optional<po::variables_map> parse_args(const std::vector<std::string>& args
     if (!opts.find_nothrow(name, false)) hidden.add_options()(name.c_str(), po::value<std::string>());
     pos.add(name.c_str(), 1);
   }
+  // Arguments beyond the declared positional ones land here, so the message can name them
+  // (Boost's own says only "too many positional options").
+  constexpr const char* kExtra = "unexpected-argument";
+  hidden.add_options()(kExtra, po::value<std::vector<std::string>>());
+  pos.add(kExtra, -1);
   po::options_description all;
   all.add(opts).add(hidden);
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  po::notify(vm);
   if (vm.count("help")) {
     std::cout << opts << "\n";
     return std::nullopt;
   }
+  if (vm.count(kExtra)) {
+    const std::string first = vm[kExtra].as<std::vector<std::string>>().front();
+    std::string takes;
+    for (const auto& p : positional) takes += (takes.empty() ? "" : " ") + p;
+    throw UsageError(fmt::format("unexpected argument '{}' ({}; options start with --)", first,
+                                 positional.empty() ? std::string("this command takes no positional arguments")
+                                                    : fmt::format("the positional arguments are: {}", takes)));
+  }
+  po::notify(vm);
   return vm;
+}
+
+void require_positional(const po::variables_map& vm, const char* name, const char* what) {
+  if (!vm.count(name)) throw UsageError(fmt::format("missing the {} argument", what));
+}
+
+std::string out_arg(const std::string& arg) {
+  if (arg.empty()) throw UsageError("--out needs a folder");
+  return arg;  // the process runs in the working folder: relative to it as it stands
 }
 
 H5Target parse_h5_target(const std::string& text, const char* what) {

@@ -4,26 +4,37 @@
 // (FILE.h5:/dataset targets, roundings, unsigned numbers).
 #include <boost/program_options.hpp>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/quant/quantize.hpp"
+#include "core/tensors/quantize_dataset.hpp"
 
 namespace ffp8::cli {
 
+/// The rule for relative paths, quoted by every subcommand that reads a config (--help).
+inline constexpr const char* kPathsRule =
+    "Relative paths in a config are relative to the config file's folder; relative paths on the command line\n"
+    "(--out, --logits) to the working folder. Without \"out\" and --out, the outputs go into the config's name\n"
+    "without .json, beside it (configs/x.json -> configs/x/), and the command says so.";
+
 /// Parses `args` against `opts` and the positional arguments `positional` (one value each, in
 /// order; those not declared in `opts` are accepted but not listed by --help). On --help prints
-/// `opts` and returns nullopt. Throws boost::program_options errors for unknown or bad options.
+/// `opts` and returns nullopt. Throws boost::program_options errors for unknown or bad options,
+/// and UsageError naming an argument beyond the positional ones.
 std::optional<boost::program_options::variables_map> parse_args(const std::vector<std::string>& args,
                                                                 const boost::program_options::options_description& opts,
                                                                 const std::vector<std::string>& positional = {});
 
+/// Throws UsageError "missing the WHAT argument" when positional `name` was not given.
+void require_positional(const boost::program_options::variables_map& vm, const char* name, const char* what);
+/// The folder --out names (relative to the working folder); UsageError when empty.
+std::string out_arg(const std::string& arg);
+
 /// A dataset inside a file, from the text "FILE.h5:/dataset".
-struct H5Target {
-  std::string file;
-  std::string dataset;
-};
+using H5Target = DatasetRef;
 
 /// Splits "FILE.h5:/path" at the last ':' followed by '/'; throws UsageError naming `what`
 /// ("input", "output") when there is no such separator or either side is empty.

@@ -20,7 +20,7 @@ std::vector<Command>& commands() {
 namespace {
 
 void print_usage(std::FILE* to) {
-  fmt::print(to, "usage: ffp8 <command> [options]   (ffp8 <command> --help for details)\n\ncommands:\n");
+  fmt::print(to, "usage: ffp8 <command> [options]   (ffp8 help <command> or ffp8 <command> --help for details)\n\ncommands:\n");
   for (const auto& c : ffp8::cli::commands()) fmt::print(to, "  {:<10} {}\n", c.name, c.summary);
 }
 
@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
     print_usage(stderr);
     return 2;
   }
+  if (args[0] == "help" && args.size() > 1) args = {args[1], "--help"};  // ffp8 help CMD = ffp8 CMD --help
   if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     print_usage(stdout);
     return 0;

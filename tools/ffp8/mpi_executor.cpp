@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/errors.hpp"
+#include "tools/ffp8/mpi_session.hpp"
 
 namespace ffp8::cli {
 
@@ -51,11 +52,12 @@ std::uint64_t unit_of(const std::string& bytes) {
 }  // namespace
 
 void MpiExecutor::run(const std::vector<explore::dist::Task>& tasks, const explore::dist::DoneFn& done) {
+  used_ = true;
   std::size_t next = 0, busy = 0;
-  std::vector<std::uint64_t> running(static_cast<std::size_t>(mpi_.size()), 0);
+  std::vector<std::size_t> running(static_cast<std::size_t>(mpi_.size()), 0);  // index into tasks
   auto hand_out = [&](int rank) {
-    const auto& t = tasks[next++];
-    running[static_cast<std::size_t>(rank)] = t.unit;
+    const auto& t = tasks[next];
+    running[static_cast<std::size_t>(rank)] = next++;
     send(rank, kTask, with_unit(t.unit, t.input));
     ++busy;
   };
@@ -65,10 +67,10 @@ void MpiExecutor::run(const std::vector<explore::dist::Task>& tasks, const explo
     std::string bytes = receive(MPI_ANY_SOURCE, tag, from);
     --busy;
     const std::uint64_t unit = unit_of(bytes);
+    const explore::dist::Task& t = tasks[running[static_cast<std::size_t>(from)]];
     if (tag == kError)
-      throw DataError(fmt::format("rank {} failed on unit {} ({}): {}", from, unit, unit_name_(unit),
-                                  bytes.substr(sizeof unit)));
-    if (tag != kResult || unit != running[static_cast<std::size_t>(from)])
+      throw DataError(fmt::format("rank {} failed on unit {} ({}): {}", from, unit, t.name, bytes.substr(sizeof unit)));
+    if (tag != kResult || unit != t.unit)
       throw DataError(fmt::format("rank {} sent an unexpected message (tag {}, unit {})", from, tag, unit));
     done(unit, bytes.substr(sizeof unit));
     if (next < tasks.size()) hand_out(from);
@@ -76,6 +78,7 @@ void MpiExecutor::run(const std::vector<explore::dist::Task>& tasks, const explo
 }
 
 void MpiExecutor::stop_workers() const {
+  if (!used_) return;  // the workers found nothing to serve and returned on their own
   for (int r = 1; r < mpi_.size(); ++r) send(r, kStop, {});
 }
 
@@ -97,6 +100,39 @@ void serve_units(const std::function<std::string(const explore::dist::Task&)>& r
     }
     send(0, kResult, with_unit(task.unit, result));
     if (after_unit) after_unit(++finished);
+  }
+}
+
+int run_on_ranks(const MpiSession& mpi, const std::string& command,
+                 const std::function<std::unique_ptr<explore::dist::Job>()>& make_job,
+                 const std::function<int(explore::dist::Executor*)>& root) {
+  if (mpi.rank() != 0) {
+    // A worker: set up like rank 0; a set-up failure is reported for each unit it is sent.
+    std::unique_ptr<explore::dist::Job> job;
+    std::string failed;
+    try {
+      job = make_job();
+      if (!job) return 0;
+    } catch (const std::exception& e) {
+      failed = e.what();
+    }
+    serve_units(
+        [&](const explore::dist::Task& t) {
+          if (!job) throw DataError(failed);
+          return job->run(t);
+        },
+        [&](std::size_t finished) { test_kill_hook(mpi.rank(), finished); });
+    return 0;
+  }
+  try {
+    if (mpi.size() <= 1) return root(nullptr);
+    MpiExecutor executor(mpi);
+    const int code = root(&executor);
+    executor.stop_workers();
+    return code;
+  } catch (const std::exception& e) {
+    if (mpi.size() <= 1) throw;
+    mpi.abort(fmt::format("ffp8 {}: error: {} (stopping all {} ranks)", command, e.what(), mpi.size()), 1);
   }
 }
 

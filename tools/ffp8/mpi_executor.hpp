@@ -7,29 +7,39 @@
 #include <string>
 #include <vector>
 
-#include "explore/dist/driver.hpp"
+#include "explore/dist/executor.hpp"
 #include "tools/ffp8/mpi_session.hpp"
 
 namespace ffp8::cli {
 
 /// Rank 0's executor: sends tasks to ranks 1..size-1 and collects results. A worker's failure
-/// throws DataError naming the rank and the unit (`unit_name` gives its name).
+/// throws DataError naming the rank and the unit.
 class MpiExecutor : public explore::dist::Executor {
  public:
-  MpiExecutor(const MpiSession& mpi, std::function<std::string(std::size_t unit)> unit_name)
-      : mpi_(mpi), unit_name_(std::move(unit_name)) {}
+  explicit MpiExecutor(const MpiSession& mpi) : mpi_(mpi) {}
   void run(const std::vector<explore::dist::Task>& tasks, const explore::dist::DoneFn& done) override;
-  /// Tells every worker to return from serve_units().
+  int ranks() const override { return mpi_.size(); }
+  /// Tells every worker to return from serve_units() (when run() was called at all).
   void stop_workers() const;
 
  private:
   const MpiSession& mpi_;
-  std::function<std::string(std::size_t)> unit_name_;
+  bool used_ = false;
 };
 
 /// A worker's loop (ranks >= 1): runs `run_task` for each task until rank 0 says stop. A task's
 /// exception is sent to rank 0 (which stops the job); `after_unit` is called after each result.
 void serve_units(const std::function<std::string(const explore::dist::Task&)>& run_task,
                  const std::function<void(std::size_t finished)>& after_unit);
+
+/// Runs a distributed command on every rank of `mpi`. Ranks >= 1 build the job with `make_job`
+/// and serve the units rank 0 sends until it stops them (a failed set-up is reported for each
+/// unit, so rank 0 stops the job naming the rank; a null job means there is nothing to serve).
+/// Rank 0 calls `root` with the MPI executor (nullptr when alone: the library then runs units in
+/// this process), stops the workers after it, and ends every rank naming `command` when it throws.
+/// Returns root's exit code (0 on workers).
+int run_on_ranks(const MpiSession& mpi, const std::string& command,
+                 const std::function<std::unique_ptr<explore::dist::Job>()>& make_job,
+                 const std::function<int(explore::dist::Executor* executor)>& root);
 
 }  // namespace ffp8::cli

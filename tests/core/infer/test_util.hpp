@@ -62,6 +62,17 @@ inline void export_model(const std::string& model, const std::filesystem::path& 
   ASSERT_EQ(run(cmd, log), 0) << cmd << "\n" << slurp(log);
 }
 
+/// Expects `fn` to throw E with every one of `parts` in its message.
+template <class E, class F>
+void expect_error(F&& fn, std::initializer_list<std::string> parts) {
+  try {
+    fn();
+    ADD_FAILURE() << "no exception";
+  } catch (const E& e) {
+    for (const auto& p : parts) EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what() << " / " << p;
+  }
+}
+
 /// A whole float dataset.
 inline std::vector<float> read_all(const h5::File& f, const std::string& ds) {
   std::vector<float> v(f.info(ds).size());

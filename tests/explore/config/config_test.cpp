@@ -55,7 +55,12 @@ TEST(Config, MinimalConfigParses) {
   EXPECT_EQ(c.space.bias.min, -8);
   EXPECT_EQ(c.space.bias.max, 24);
   EXPECT_EQ(c.objectives.size(), 2u);
-  EXPECT_EQ(c.out, "results/example");
+  EXPECT_EQ(c.out, "/data/results/example");  // relative to the config's folder
+  EXPECT_TRUE(c.out_given);
+  json no_out = minimal();
+  no_out.erase("out");
+  EXPECT_EQ(parse_config(no_out, "/data", "/data/cfg.json").out, "/data/cfg");  // beside the config
+  EXPECT_FALSE(parse_config(no_out, "/data", "/data/cfg.json").out_given);
   // The pinned columns are always computed.
   for (Metric m : {Metric::Mse, Metric::SqnrDb, Metric::MaxAbsErr, Metric::OverflowFrac, Metric::UnderflowFrac})
     EXPECT_NE(std::find(c.metrics.begin(), c.metrics.end(), m), c.metrics.end()) << info(m).name;

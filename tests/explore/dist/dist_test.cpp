@@ -14,9 +14,11 @@
 #include <sys/wait.h>
 
 #include "core/errors.hpp"
-#include "explore/dist/serial.hpp"
-#include "explore/dist/driver.hpp"
 #include "explore/dist/journal.hpp"
+#include "explore/dist/key.hpp"
+#include "explore/dist/shard.hpp"
+#include "explore/sweep/job.hpp"
+#include "explore/sweep/serial.hpp"
 #include "explore/sweep/units.hpp"
 #include "tests/explore/test_util.hpp"
 
@@ -219,7 +221,7 @@ TEST(Dist, ShardsSplitEveryTensorUnitOnceAndBalance) {
   const SweepPlan plan(c, sources);
   ASSERT_EQ(plan.tensor_units(), 8u);
   ASSERT_EQ(plan.units().size(), 10u);
-  const auto shard = dist::assign_shards(plan, 3);
+  const auto shard = assign_shards(plan, 3);
   std::vector<double> load(3, 0.0);
   for (std::size_t u = 0; u < shard.size(); ++u) load[shard[u]] += plan.units()[u].cost;
   // Greedy largest-first: no shard exceeds the lightest by more than the largest unit.
@@ -235,13 +237,13 @@ TEST(Dist, SerialRoundTripsAUnitBitForBit) {
   const auto sources = open_inputs(c);
   const SweepPlan plan(c, sources);
   const UnitResult u = run_tensor_unit(c, plan, sources, 3);
-  const std::string bytes = dist::encode_result(u, sources);
-  const UnitResult back = dist::decode_result(bytes, sources);
-  EXPECT_EQ(dist::encode_result(back, sources), bytes);
+  const std::string bytes = encode_result(u, sources);
+  const UnitResult back = decode_result(bytes, sources);
+  EXPECT_EQ(encode_result(back, sources), bytes);
   ASSERT_EQ(back.points.size(), u.points.size());
   EXPECT_EQ(back.groups.back().stats->count(), u.groups.back().stats->count());
   EXPECT_EQ(back.groups.back().pieces.front().source, sources[3].get());
-  EXPECT_THROW(dist::decode_result(bytes.substr(0, bytes.size() - 1), sources), DataError);
+  EXPECT_THROW(decode_result(bytes.substr(0, bytes.size() - 1), sources), DataError);
   EXPECT_EQ(dist::from_hex(dist::to_hex(bytes)), bytes);
 }
 
@@ -249,13 +251,13 @@ TEST(Dist, JournalKeepsWholeRecordsAndCutsATornTail) {
   const fs::path dir = test::scratch("dist_journal");
   const dist::JournalHeader h{"abc", 4, 0, 1};
   {
-    dist::Journal j(dir / "j", h, dist::sweep_journal_owner());
+    dist::Journal j(dir / "j", h, sweep_journal_owner());
     j.append(2, "two");
     j.append(0, std::string("\0zero\n", 6));
   }
   std::ofstream(dir / "j", std::ios::app) << "1 00000000 6f";  // torn: no newline
   {
-    dist::Journal j(dir / "j", h, dist::sweep_journal_owner());
+    dist::Journal j(dir / "j", h, sweep_journal_owner());
     EXPECT_TRUE(j.dropped_torn_tail());
     ASSERT_EQ(j.records().size(), 2u);
     EXPECT_EQ(j.records().at(0), std::string("\0zero\n", 6));
@@ -265,8 +267,8 @@ TEST(Dist, JournalKeepsWholeRecordsAndCutsATornTail) {
   EXPECT_FALSE(c.torn_tail);
   EXPECT_EQ(c.records.size(), 3u);
   EXPECT_EQ(c.records.at(1), "one");
-  EXPECT_THROW(dist::Journal(dir / "j", dist::JournalHeader{"abd", 4, 0, 1}, dist::sweep_journal_owner()), DataError);
-  EXPECT_THROW(dist::Journal(dir / "j", dist::JournalHeader{"abc", 4, 1, 2}, dist::sweep_journal_owner()), DataError);
+  EXPECT_THROW(dist::Journal(dir / "j", dist::JournalHeader{"abd", 4, 0, 1}, sweep_journal_owner()), DataError);
+  EXPECT_THROW(dist::Journal(dir / "j", dist::JournalHeader{"abc", 4, 1, 2}, sweep_journal_owner()), DataError);
 }
 
 TEST(Dist, AnUnreadableJournalRecordNamesTheJournalAndUnit) {
@@ -279,7 +281,7 @@ TEST(Dist, AnUnreadableJournalRecordNamesTheJournalAndUnit) {
   ASSERT_EQ(old.records.size(), 2u);
   fs::remove(path);
   {
-    dist::Journal j(path, old.header, dist::sweep_journal_owner());
+    dist::Journal j(path, old.header, sweep_journal_owner());
     for (auto [u, bytes] : old.records) {
       if (u == old.records.begin()->first) bytes[3] = '1';  // "FUR2" -> "FUR1"
       j.append(u, bytes);
@@ -317,22 +319,42 @@ TEST(Dist, ARegeneratedInputFileIsNotResumedFrom) {
 
 TEST(Dist, AShardsProgressCountsOnlyItsOwnUnits) {
   const fs::path dir = make_case("dist_shard_progress");
-  const SweepConfig c = load_config(dir / "cfg.json");
-  const auto sources = open_inputs(c);
-  const SweepPlan plan(c, sources);
-  const auto shard_of = dist::assign_shards(plan, 3);
+  SweepJob job(load_config(dir / "cfg.json"));
+  const SweepPlan& plan = job.plan();
+  const auto shard_of = assign_shards(plan, 3);
   const auto mine = static_cast<std::size_t>(std::count(shard_of.begin(), shard_of.end(), 1u));
   ASSERT_LT(mine, plan.tensor_units());
-  dist::LocalExecutor e([&](const dist::Task& t) { return dist::execute_task(c, plan, sources, t); });
-  dist::DriveOptions o;
+  dist::LocalExecutor e(job);
+  DriveOptions o;
   o.journal = dir / "shard.journal";
   o.shard = dist::Shard{1, 3};
   std::vector<std::pair<std::size_t, std::size_t>> seen;
   o.on_record = [&](std::size_t recorded, std::size_t total) { seen.emplace_back(recorded, total); };
-  const dist::DriveOutcome out = dist::drive(c, plan, sources, e, o);
+  const DriveOutcome out = drive(job, e, o);
   EXPECT_EQ(out.computed, mine);
   ASSERT_EQ(seen.size(), mine);
   EXPECT_EQ(seen.back(), std::make_pair(mine, mine));  // the bar ends at 100%
+}
+
+TEST(Dist, TheLibraryEntryPointGivesWhatTheCliWrites) {
+  // run_sweep_job without a journal (as the Python module calls it) renders the same points and
+  // Pareto front the CLI writes; summary.json differs only in provenance.
+  const fs::path dir = make_case("dist_library");
+  ASSERT_EQ(shell(sweep(dir, "cli"), dir).code, 0);
+  const SweepOutputs lib = run_sweep_job(load_config(dir / "cfg.json"));
+  EXPECT_TRUE(lib.journal.empty());
+  ASSERT_TRUE(lib.result.has_value());
+  EXPECT_FALSE(lib.result->points.empty());
+  EXPECT_EQ(lib.points_csv, slurp(dir / "cli" / "points.csv"));
+  EXPECT_EQ(lib.pareto_csv, slurp(dir / "cli" / "pareto.csv"));
+  json cli = json::parse(std::ifstream(dir / "cli" / "summary.json")), mine = lib.summary;
+  for (json* j : {&cli, &mine}) {
+    j->erase("provenance");
+    j->erase("context");
+    (*j)["config"].erase("out");
+    (*j)["config"].erase("threads");
+  }
+  EXPECT_EQ(mine.dump(), cli.dump());
 }
 
 TEST(Dist, TheConfigKeyIgnoresOnlyOutAndThreads) {
@@ -359,7 +381,7 @@ TEST(Dist, AJournalThatFailsToOpenLeaksNoFileDescriptor) {
   small.rlim_cur = 8;
   ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
   const auto before = open_fds();
-  EXPECT_THROW(dist::Journal(dir / "j", dist::JournalHeader{"abc", 4, 0, 1}, dist::sweep_journal_owner()), IoError);
+  EXPECT_THROW(dist::Journal(dir / "j", dist::JournalHeader{"abc", 4, 0, 1}, sweep_journal_owner()), IoError);
   const auto after = open_fds();
   setrlimit(RLIMIT_FSIZE, &old);
   std::signal(SIGXFSZ, old_handler);

@@ -49,6 +49,31 @@ class EvalCli(unittest.TestCase):
             json.dump(cfg, f)
         return path
 
+    def test_without_out_the_config_is_never_overwritten_and_the_folder_is_named(self):
+        # A config named eval.json without "out" and without --out, run from another folder:
+        # the outputs go beside the config into eval/ (not ./eval.json), and stderr says so.
+        sub = os.path.join(self.tmp.name, "own")
+        os.makedirs(sub, exist_ok=True)
+        cfg = {"model": "../model.h5", "data": "../data.h5", "limit": 64,
+               "formats": {"weight": "float32", "activation": "float32"}}
+        path = os.path.join(sub, "eval.json")
+        with open(path, "w") as f:
+            json.dump(cfg, f)
+        before = open(path).read()
+        elsewhere = os.path.join(self.tmp.name, "cwd")
+        os.makedirs(elsewhere, exist_ok=True)
+        p = run([FFP8, "eval", path, "--set", "limit=32"], cwd=elsewhere)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(open(path).read(), before)
+        self.assertEqual(os.listdir(elsewhere), [])
+        self.assertIn("writing into " + os.path.join(sub, "eval"), p.stderr)
+        with open(os.path.join(sub, "eval", "eval.json")) as f:
+            ev = json.load(f)
+        self.assertEqual(ev["count"], 32)  # --set applied
+        self.assertEqual(ev["config"]["limit"], 32)
+        for k in ("schema_version", "cpu_model", "num_cpus", "caches", "load_avg", "compiler", "build_type"):
+            self.assertIn(k, ev["context"])
+
     def test_float32_logits_match_pytorch_and_eval_json_has_the_pinned_fields(self):
         out = os.path.join(self.tmp.name, "out32")
         logits = os.path.join(self.tmp.name, "l32.h5")
@@ -98,7 +123,7 @@ class EvalCli(unittest.TestCase):
 
     def test_bad_input_exits_1_naming_the_key_or_file(self):
         self.expect_error(self.config("unknown.json", batchsize=3), "/batchsize")
-        self.expect_error(self.config("missing.json", formats={"weight": "float32"}), "/formats/activation")
+        self.expect_error(self.config("missing.json", formats={"weight": "float32"}), "/formats: missing key \"activation\"")
         self.expect_error(self.config("override.json", formats={"weight": "float32", "activation": "float32",
                                                                  "overrides": {"conv9": "float32"}}),
                           "/formats/overrides/conv9")

@@ -137,6 +137,10 @@ TEST(Sweep, ArgminKeepsTheBestBias) {
   const SweepResult all = run(j, dir);
   j["space"]["bias"] = json::parse(R"({"argmin": "mse", "min": -4, "max": 20})");
   const SweepResult best = run(j, dir);
+  // Both runs must score something, or the loops below check nothing.
+  ASSERT_FALSE(all.points.empty());
+  ASSERT_FALSE(best.points.empty());
+  EXPECT_GT(all.points.size(), best.points.size());
   // One point per (tensor, template), each the minimum-mse bias of the full range.
   std::map<std::pair<std::size_t, int>, double> min_mse;
   for (const Point& p : all.points) {
@@ -173,7 +177,7 @@ TEST(Sweep, PaperSelectionDropsTheSignOfNeverNegativeTensors) {
                 for (const Group& g : r.groups)
                   if ((c.scope == "role" && g.granularity == Granularity::Role && g.role == c.name) ||
                       (c.scope == "tensor" && g.granularity == Granularity::Tensor && g.tensor == c.name))
-                    return c.format.sign ? g.max_abs : g.max_positive;
+                    return fit_input(c.format.sign, g.max_abs, g.max_positive);
                 return -1.0;
               }()));
   }
@@ -240,6 +244,25 @@ std::pair<int, std::string> cli(const std::string& args) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ss.str()};
 }
 }  // namespace
+
+TEST(Cli, WithoutOutTheOutputsGoBesideTheConfigAndTheCommandSaysSo) {
+  // "out" relative to the config file's folder; absent, the config's name beside it.
+  const auto dir = make_inputs("cli_no_out");
+  json j = base_config();
+  j.erase("out");
+  j["space"] = json::parse(R"({"sign": 1, "exp": 4, "bias": "fit"})");
+  std::ofstream(dir / "study.json") << j.dump();
+  auto [code, err] = cli("sweep " + (dir / "study.json").string() + " --set threads=1");
+  EXPECT_EQ(code, 0) << err;
+  EXPECT_NE(err.find("writing into " + (dir / "study").string()), std::string::npos) << err;
+  EXPECT_TRUE(std::filesystem::exists(dir / "study" / "summary.json"));
+  j["out"] = "rel";
+  std::ofstream(dir / "rel.json") << j.dump();
+  std::tie(code, err) = cli("sweep " + (dir / "rel.json").string() + " --set threads=1");
+  EXPECT_EQ(code, 0) << err;
+  EXPECT_TRUE(err.empty()) << err;  // asked for: nothing to say
+  EXPECT_TRUE(std::filesystem::exists(dir / "rel" / "points.csv"));
+}
 
 TEST(Cli, ExitCodesMessagesAndAtomicOutputs) {
   const auto dir = make_inputs("cli");

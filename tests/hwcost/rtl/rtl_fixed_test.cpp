@@ -11,13 +11,7 @@
 namespace ffp8::hwcost::test {
 namespace {
 
-PeSpec fixed(const char* w, const char* a, Accumulator acc) {
-  PeSpec s;
-  s.weight = Format::parse(w);
-  s.activation = Format::parse(a);
-  s.accumulator = acc;
-  return s;
-}
+PeSpec fixed(const char* w, const char* a, Accumulator acc) { return PeSpec::fixed(w, a, acc); }
 
 std::vector<Vec> all_pairs(const PeSpec& s) {
   std::vector<Vec> v;

@@ -1,12 +1,12 @@
 #pragma once
-// Streaming statistics of one tensor for `ffp8 inspect`: chunks are merged with Chan's formula,
+// Streaming statistics of one tensor (`ffp8 inspect`): chunks are merged with Chan's formula,
 // so the result does not depend on the chunk size and needs no second pass over the data.
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <span>
 
-namespace ffp8::cli {
+namespace ffp8 {
 
 /// Count, extremes, mean/variance over finite values; zeros, negatives, NaN and Inf counted.
 struct TensorStats {
@@ -59,4 +59,4 @@ struct TensorStats {
   double neg_frac() const { return count ? double(negative) / double(count) : none; }
 };
 
-}  // namespace ffp8::cli
+}  // namespace ffp8

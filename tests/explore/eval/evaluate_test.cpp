@@ -4,17 +4,19 @@
 
 #include <random>
 
-#include "core/infer/eval_config.hpp"
-#include "core/infer/evaluate.hpp"
+#include "explore/eval/config.hpp"
+#include "explore/eval/evaluate.hpp"
 #include "core/io/h5.hpp"
 #include "tests/core/infer/test_util.hpp"
 
-namespace ffp8::infer {
+namespace ffp8::explore {
 namespace {
+
+namespace test = infer::test;
 
 using nlohmann::json;
 
-TEST(InferEvaluate, SharedReferenceGivesWhatEachAssignmentGivesAlone) {
+TEST(EvalEvaluate, SharedReferenceGivesWhatEachAssignmentGivesAlone) {
   test::TempDir dir;
   const std::string data = (dir.path() / "data.h5").string();
   constexpr std::int64_t kImages = 40;
@@ -48,7 +50,7 @@ TEST(InferEvaluate, SharedReferenceGivesWhatEachAssignmentGivesAlone) {
     EXPECT_EQ(with.top5_fp32, alone.top5_fp32) << what;
     EXPECT_EQ(with.agreement_fp32, alone.agreement_fp32) << what;
     EXPECT_EQ(with.calib_images, alone.calib_images) << what;
-    EXPECT_EQ(to_json(with)["layers"].dump(), to_json(alone)["layers"].dump()) << what;
+    EXPECT_EQ(eval_json(with)["layers"].dump(), eval_json(alone)["layers"].dump()) << what;
   }
   EXPECT_TRUE(shared.ranked);
   EXPECT_TRUE(shared.calibrated);
@@ -56,4 +58,4 @@ TEST(InferEvaluate, SharedReferenceGivesWhatEachAssignmentGivesAlone) {
 }
 
 }  // namespace
-}  // namespace ffp8::infer
+}  // namespace ffp8::explore

@@ -1,5 +1,5 @@
 // evaluate(): calibration pass, then one streamed pass through both engines.
-#include "core/infer/evaluate.hpp"
+#include "explore/eval/evaluate.hpp"
 
 #include <fmt/format.h>
 
@@ -11,7 +11,19 @@
 #include "core/errors.hpp"
 #include "core/infer/data.hpp"
 
-namespace ffp8::infer {
+namespace ffp8::explore {
+
+using infer::DataFile;
+using infer::Engine;
+using infer::EngineOptions;
+using infer::LayerCounts;
+using infer::LayerFormats;
+using infer::Model;
+using infer::QuantPlan;
+using infer::TapEvent;
+using infer::numel;
+using infer::read_model;
+using infer::shape_text;
 
 namespace {
 
@@ -166,7 +178,7 @@ EvalResult evaluate(const EvalConfig& cfg, const EvalHooks& hooks, EvalReference
   return r;
 }
 
-nlohmann::json to_json(const EvalResult& r) {
+nlohmann::json eval_json(const EvalResult& r) {
   using nlohmann::json;
   auto frac = [](std::uint64_t k, std::uint64_t n) { return n ? double(k) / double(n) : 0.0; };
   json layers = json::array();
@@ -239,4 +251,4 @@ nlohmann::json to_json(const EvalResult& r) {
               {"seconds_calibration", r.calib_seconds}};
 }
 
-}  // namespace ffp8::infer
+}  // namespace ffp8::explore

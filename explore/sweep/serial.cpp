@@ -1,8 +1,7 @@
 // Field-by-field little binary encoding (no struct padding on the wire), versioned by a leading
 // tag so an old journal is rejected instead of misread.
-#include "explore/dist/serial.hpp"
+#include "explore/sweep/serial.hpp"
 
-#include <boost/crc.hpp>
 #include <cstring>
 #include <fmt/format.h>
 #include <map>
@@ -10,7 +9,7 @@
 
 #include "core/errors.hpp"
 
-namespace ffp8::explore::dist {
+namespace ffp8::explore {
 
 namespace {
 
@@ -241,33 +240,4 @@ Group decode_group(std::string_view bytes, const std::vector<std::unique_ptr<Ten
   return g;
 }
 
-std::string to_hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(2 * bytes.size(), '0');
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    const auto b = static_cast<unsigned char>(bytes[i]);
-    out[2 * i] = kDigits[b >> 4];
-    out[2 * i + 1] = kDigits[b & 15];
-  }
-  return out;
-}
-
-std::string from_hex(std::string_view hex) {
-  auto digit = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    throw DataError("malformed unit record (not hex)");
-  };
-  if (hex.size() % 2) throw DataError("malformed unit record (odd hex length)");
-  std::string out(hex.size() / 2, '\0');
-  for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<char>(digit(hex[2 * i]) << 4 | digit(hex[2 * i + 1]));
-  return out;
-}
-
-std::uint32_t crc32(std::string_view bytes) {
-  boost::crc_32_type c;
-  c.process_bytes(bytes.data(), bytes.size());
-  return c.checksum();
-}
-
-}  // namespace ffp8::explore::dist
+}  // namespace ffp8::explore

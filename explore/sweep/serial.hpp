@@ -8,7 +8,7 @@
 
 #include "explore/sweep/units.hpp"
 
-namespace ffp8::explore::dist {
+namespace ffp8::explore {
 
 /// Encodes a unit result; pieces are stored as indices into `sources`.
 std::string encode_result(const UnitResult& result, const std::vector<std::unique_ptr<TensorSource>>& sources);
@@ -20,10 +20,4 @@ std::string encode_group(const Group& group, const std::vector<std::unique_ptr<T
 /// Decodes encode_group's bytes. Throws DataError on malformed bytes.
 Group decode_group(std::string_view bytes, const std::vector<std::unique_ptr<TensorSource>>& sources);
 
-/// Lower-case hex text of bytes, and back (throws DataError on a bad digit or odd length).
-std::string to_hex(std::string_view bytes);
-std::string from_hex(std::string_view hex);
-/// CRC-32 (IEEE) of bytes.
-std::uint32_t crc32(std::string_view bytes);
-
-}  // namespace ffp8::explore::dist
+}  // namespace ffp8::explore

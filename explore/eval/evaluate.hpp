@@ -12,9 +12,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/infer/engine.hpp"
-#include "core/infer/eval_config.hpp"
+#include "explore/eval/config.hpp"
 
-namespace ffp8::infer {
+namespace ffp8::explore {
 
 /// Callbacks of an evaluation (all optional).
 struct EvalHooks {
@@ -25,7 +25,7 @@ struct EvalHooks {
   /// Once, before the first batch: images to evaluate and classes per image.
   std::function<void(std::int64_t count, std::int64_t classes)> start;
   /// Once, before the first batch: the quantized engine (e.g. to add activation taps).
-  std::function<void(Engine& quantized)> on_engine;
+  std::function<void(infer::Engine& quantized)> on_engine;
 };
 
 /// Outcome of an evaluation.
@@ -34,8 +34,8 @@ struct EvalResult {
   double top1 = 0, top5 = 0;                 ///< quantized network
   double top1_fp32 = 0, top5_fp32 = 0;       ///< float32 network
   double agreement_fp32 = 0;                 ///< share of images with the same top-1 class as float32
-  QuantPlan plan;
-  std::vector<LayerCounts> counts;
+  infer::QuantPlan plan;
+  std::vector<infer::LayerCounts> counts;
   double seconds = 0;                        ///< wall time of the main pass (data, both engines)
   double quantized_seconds = 0, fp32_seconds = 0, read_seconds = 0, calib_seconds = 0;
   /// CPU time (all threads) of the two engines: robust to other load on the machine.
@@ -49,7 +49,7 @@ struct EvalResult {
 /// first fills each part when it needs it, the others reuse it instead of running float32 again.
 struct EvalReference {
   bool calibrated = false;
-  std::map<std::string, RangeStats> stats;  ///< per conv/linear node: its input's range
+  std::map<std::string, infer::RangeStats> stats;  ///< per conv/linear node: its input's range
   std::int64_t calib_images = 0;
   double calib_seconds = 0;
   bool ranked = false;
@@ -58,12 +58,12 @@ struct EvalReference {
   double fp32_seconds = 0, fp32_cpu_seconds = 0;
 };
 
-/// Runs an evaluation. Throws IoError/ConfigError/DataError/FormatError on bad input (e.g. image
+/// Runs an evaluation. Throws IoError/ModelError/ConfigError/DataError/FormatError on bad input (e.g. image
 /// shape of the data file differs from the model input). `shared`: an optional float32
 /// reference of the same config, filled or reused (see EvalReference).
 EvalResult evaluate(const EvalConfig& config, const EvalHooks& hooks = {}, EvalReference* shared = nullptr);
 
 /// The result as eval.json fields (top1, top5, count, agreement_fp32, layers, timing, ...).
-nlohmann::json to_json(const EvalResult& r);
+nlohmann::json eval_json(const EvalResult& r);
 
-}  // namespace ffp8::infer
+}  // namespace ffp8::explore

@@ -1,0 +1,100 @@
+#include "core/tensors/quantize_dataset.hpp"
+
+#include <fmt/format.h>
+
+#include "core/errors.hpp"
+#include "core/io/json_file.hpp"
+
+namespace ffp8 {
+
+namespace {
+constexpr std::size_t kChunk = std::size_t{1} << 20;  // elements per streamed chunk
+}  // namespace
+
+QuantizeReport quantize_dataset(const DatasetRef& in, const DatasetRef& out, const Format& format,
+                                const QuantOptions& qo) {
+  const Quantizer q(format, qo);
+  if (!q.fast_path()) {
+    throw FormatError(fmt::format(
+        "format '{}' has values that are not float32 numbers (max {:.6g}, min positive {:.6g}), so its values "
+        "cannot be written as float32",
+        format.name(), format.max_value(), format.min_positive()));
+  }
+  const h5::File src = h5::File::open(in.file);
+  QuantizeReport r{in, out, src.float_dataset(in.dataset), format, qo, {}, {}};
+  const h5::DatasetInfo& info = r.info;
+
+  h5::AtomicFile dst(out.file, h5::AtomicFile::Start::CopyExisting);
+  h5::File& of = dst.file();
+  if (of.exists(out.dataset)) {
+    try {
+      (void)of.info(out.dataset);
+    } catch (const IoError&) {
+      throw IoError(fmt::format("cannot write dataset '{}' to '{}': a group of that name exists", out.dataset, out.file));
+    }
+    of.remove(out.dataset);
+  }
+  of.create_dataset(out.dataset, info.shape, h5::DType::Float32);
+
+  // Error sums in float64 over the non-NaN inputs (a NaN input can only reach here with a
+  // NaN-capable format, where its error is undefined).
+  ErrorMeter meter(format.max_value(), format.sign == 0);
+  std::vector<float> qbuf(static_cast<std::size_t>(std::min<std::uint64_t>(info.size(), kChunk)));
+  if (info.dtype == h5::DType::Float64) {
+    // Exact path: the double is rounded once, never through float32 first.
+    std::vector<double> qd(qbuf.size());
+    h5::for_each_chunk_f64(src, info.path, kChunk, [&](std::span<const double> x, std::uint64_t off) {
+      const std::span<double> qs(qd.data(), x.size());
+      r.counts += q.quantize(x, qs, off);
+      meter.add(x, std::span<const double>(qs));
+      for (std::size_t i = 0; i < x.size(); ++i) qbuf[i] = static_cast<float>(qd[i]);  // exact: fast_path()
+      of.write(out.dataset, off, std::span<const float>(qbuf.data(), x.size()));
+    });
+  } else {
+    h5::for_each_chunk(src, info.path, kChunk, [&](std::span<const float> x, std::uint64_t off) {
+      const std::span<float> qs(qbuf.data(), x.size());
+      r.counts += q.quantize(x, qs, off);
+      meter.add(x, std::span<const float>(qs));
+      of.write(out.dataset, off, std::span<const float>(qs));
+    });
+  }
+  if (r.counts.nan_inputs > 0 && !format.has_nan()) {
+    throw DataError(fmt::format(
+        "dataset '{}' in '{}' has {} NaN value{}, and format '{}' has no NaN code; nothing was written", info.path,
+        in.file, r.counts.nan_inputs, r.counts.nan_inputs == 1 ? "" : "s", format.name()));
+  }
+  meter.count(static_cast<double>(r.counts.count - r.counts.nan_inputs));
+  r.errors = meter.sums();
+  // Provenance, so a quantized tensor says how it was made.
+  of.set_attr(out.dataset, "ffp8_format", format.name());
+  of.set_attr(out.dataset, "ffp8_rounding", std::string(to_string(qo.rounding)));
+  of.set_attr(out.dataset, "ffp8_saturate", static_cast<std::int64_t>(qo.saturate));
+  of.set_attr(out.dataset, "ffp8_source", fmt::format("{}:{}", in.file, info.path));
+  if (qo.rounding == Rounding::Stochastic) of.set_attr(out.dataset, "ffp8_seed", std::to_string(qo.seed));
+  if (auto role = src.get_string_attr(info.path, "role")) of.set_attr(out.dataset, "role", *role);
+  dst.commit();
+  return r;
+}
+
+nlohmann::json to_json(const QuantizeReport& r) {
+  nlohmann::json j;
+  j["input"] = fmt::format("{}:{}", r.input.file, r.info.path);
+  j["output"] = r.output.text();
+  j["input_dtype"] = h5::to_string(r.info.dtype);
+  j["shape"] = r.info.shape;
+  j["format"] = r.format.name();
+  j["rounding"] = std::string(to_string(r.options.rounding));
+  j["saturate"] = r.options.saturate;
+  j["seed"] = r.options.seed;
+  j["count"] = r.info.size();
+  j["nan"] = r.counts.nan_inputs;
+  j["overflow"] = r.counts.overflow;
+  j["underflow"] = r.counts.underflow;
+  j["neg_clipped"] = r.counts.neg_clipped;
+  j["mse"] = json_number(r.errors.mse());
+  j["sqnr_db"] = json_number(r.errors.sqnr_db());
+  j["max_abs_err"] = json_number(r.errors.max_abs);
+  return j;
+}
+
+}  // namespace ffp8

@@ -1,0 +1,49 @@
+#pragma once
+// `ffp8 quantize` as a library call: an HDF5 dataset rounded to a format and written as float32
+// values of the same shape, streamed chunk by chunk (memory independent of the dataset size).
+//
+// Output policy: the output file is written whole or not at all. When it exists its other
+// datasets and attributes are kept (the new file starts as a copy of it; a dataset already at the
+// output path is replaced, and HDF5 does not reclaim the replaced dataset's space: h5repack
+// compacts). When the input has NaN and the format has no NaN code nothing is written.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/format/format.hpp"
+#include "core/io/h5.hpp"
+#include "core/quant/error_sums.hpp"
+#include "core/quant/quantize.hpp"
+
+namespace ffp8 {
+
+/// A dataset inside an HDF5 file.
+struct DatasetRef {
+  std::string file;
+  std::string dataset;
+  std::string text() const { return file + ":" + dataset; }  ///< "FILE.h5:/dataset"
+};
+
+/// What quantize_dataset() did.
+struct QuantizeReport {
+  DatasetRef input, output;
+  h5::DatasetInfo info;   ///< the input's shape and dtype
+  Format format;
+  QuantOptions options;
+  QuantCounts counts;     ///< outcome counts (NaN inputs, overflow, underflow, negatives clipped)
+  ErrorSums errors;       ///< error sums over the non-NaN inputs, float64
+};
+
+/// Quantizes `in` to `format` and writes `out` (see the output policy above), with provenance
+/// attributes (ffp8_format, ffp8_rounding, ffp8_saturate, ffp8_source, ffp8_seed for stochastic
+/// rounding, and the input's role). Throws FormatError when the format's values are not all
+/// float32 numbers, IoError/DataError naming the file and dataset otherwise.
+QuantizeReport quantize_dataset(const DatasetRef& in, const DatasetRef& out, const Format& format,
+                                const QuantOptions& options);
+
+/// The report as `ffp8 quantize --json` prints it (non-finite numbers as the JSON rule says).
+nlohmann::json to_json(const QuantizeReport& report);
+
+}  // namespace ffp8

@@ -1,0 +1,213 @@
+#include "explore/sweep/job.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <omp.h>
+#include <fmt/format.h>
+#include <map>
+#include <regex>
+#include <set>
+
+#include "core/errors.hpp"
+#include "core/threads.hpp"
+#include "core/io/h5.hpp"
+#include "explore/config/config.hpp"
+#include "explore/dist/key.hpp"
+#include "explore/dist/run.hpp"
+#include "explore/report/report.hpp"
+#include "explore/sweep/serial.hpp"
+
+namespace ffp8::explore {
+
+SweepJob::SweepJob(SweepConfig config) : config_(std::move(config)) {
+  sources_ = open_inputs(config_);
+  plan_ = std::make_unique<SweepPlan>(config_, sources_);
+}
+
+std::string SweepJob::run(const dist::Task& task) {
+  const WorkUnit& u = plan_->units().at(task.unit);
+  if (u.kind == WorkUnit::Kind::Tensor) return encode_result(run_tensor_unit(config_, *plan_, sources_, task.unit), sources_);
+  return encode_result(run_role_unit(config_, *plan_, decode_group(task.input, sources_)), sources_);
+}
+
+std::vector<std::size_t> assign_shards(const SweepPlan& plan, std::size_t shards) {
+  std::vector<double> costs;
+  for (std::size_t u = 0; u < plan.tensor_units(); ++u) costs.push_back(plan.units()[u].cost);
+  return dist::assign_shards(costs, shards);
+}
+
+std::string SweepJob::work_key() const {
+  nlohmann::json key = {
+      {"config", dist::work_key(config_.effective)}, {"sources", nlohmann::json::array()}, {"files", nlohmann::json::array()}};
+  for (const auto& s : sources_)
+    key["sources"].push_back({{"origin", s->origin()}, {"shape", s->shape()}, {"dtype", s->dtype()}});
+  for (const InputConfig& in : config_.inputs)
+    for (const std::filesystem::path& f : {in.file, in.model, in.data})
+      if (!f.empty()) key["files"].push_back(dist::file_identity(f));
+  return config_hash(key);
+}
+
+dist::JournalOwner sweep_journal_owner() {
+  return {"sweep",
+          "the config (without out and threads) and each input tensor's file and dataset, shape and dtype, and each "
+          "input file's size and modification time"};
+}
+
+std::filesystem::path run_journal(const std::filesystem::path& out) { return out / "sweep.journal"; }
+
+std::filesystem::path shard_journal(const std::filesystem::path& out, const dist::Shard& s) {
+  return out / fmt::format("shard-{}-of-{}.journal", s.index, s.count);
+}
+
+std::vector<std::filesystem::path> find_shard_journals(const std::filesystem::path& out) {
+  static const std::regex re(R"(shard-(\d{1,9})-of-(\d{1,9})\.journal)");  // no overflow
+  std::map<std::size_t, std::set<std::size_t>> found;  // N -> indices
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(out, ec)) {
+    std::smatch m;
+    const std::string name = e.path().filename().string();
+    if (std::regex_match(name, m, re)) found[std::stoull(m[2])].insert(std::stoull(m[1]));
+  }
+  if (ec) throw IoError(fmt::format("cannot list \"{}\": {}", out.string(), ec.message()));
+  if (found.empty()) throw DataError(fmt::format("no shard journals (shard-I-of-N.journal) in \"{}\"", out.string()));
+  if (found.size() > 1)
+    throw DataError(fmt::format("\"{}\" holds shard journals of {} different shard counts; keep one job array's",
+                                out.string(), found.size()));
+  const auto& [n, have] = *found.begin();
+  std::vector<std::filesystem::path> paths;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!have.count(i))
+      throw DataError(fmt::format("shard {}/{} is missing: no \"{}\" (run it, then merge)", i, n,
+                                  shard_journal(out, {i, n}).string()));
+    paths.push_back(shard_journal(out, {i, n}));
+  }
+  return paths;
+}
+
+DriveOutcome drive(SweepJob& job, dist::Executor& executor, const DriveOptions& o) {
+  const SweepConfig& c = job.config();
+  const SweepPlan& plan = job.plan();
+  const auto& sources = job.sources();
+  const std::string key = job.work_key();
+  const std::size_t n = plan.units().size();
+  dist::JournalHeader header{key, n, 0, 1};
+  if (o.shard) header = {key, n, o.shard->index, o.shard->count};
+
+  // Shard journals first (merge), then this run's own journal (resume); each record with its file.
+  std::map<std::size_t, std::string> done;
+  std::map<std::size_t, std::filesystem::path> from;
+  for (const auto& p : o.shard_inputs) {
+    const dist::JournalContents jc = dist::read_journal(p);
+    if (jc.header.key != key || jc.header.units != n)
+      throw DataError(fmt::format("shard journal \"{}\" is of another sweep (\"{}\", expected key {} with {} units)",
+                                  p.string(), jc.header.line(), key, n));
+    for (const auto& [u, bytes] : jc.records)
+      if (done.emplace(u, bytes).second) from.emplace(u, p);
+  }
+  if (!o.shard_inputs.empty())
+    for (std::size_t u = 0; u < plan.tensor_units(); ++u)
+      if (!done.count(u))
+        throw DataError(fmt::format("no shard journal holds unit {} ({}); rerun its shard, then merge", u,
+                                    plan.units()[u].name));
+  std::optional<dist::Journal> journal;
+  if (!o.journal.empty()) journal.emplace(o.journal, header, sweep_journal_owner());
+  DriveOutcome out;
+  out.units = n;
+  if (journal) {
+    out.dropped_torn_tail = journal->dropped_torn_tail();
+    for (const auto& [u, bytes] : journal->records())
+      if (done.emplace(u, bytes).second) from.emplace(u, journal->path());
+  }
+  out.resumed = done.size();
+
+  std::vector<UnitResult> results(n);
+  for (const auto& [u, bytes] : done) {
+    try {
+      results[u] = decode_result(bytes, sources);
+    } catch (const DataError& e) {  // a record of an older ffp8 (another record tag) passes its checksum
+      throw DataError(fmt::format("journal \"{}\" unit {} ({}): {}; delete the journal to start over",
+                                  from.at(u).string(), u, plan.units()[u].name, e.what()));
+    }
+  }
+  std::vector<std::size_t> shard_of;
+  if (o.shard) shard_of = assign_shards(plan, o.shard->count);
+  dist::UnitLog log;
+  log.journal = journal ? &*journal : nullptr;
+  log.on_record = o.on_record;
+  log.recorded = done.size();
+  log.total = o.shard ? static_cast<std::size_t>(std::count(shard_of.begin(), shard_of.end(), o.shard->index)) : n;
+  const auto cost = [&](std::size_t u) { return plan.units()[u].cost; };
+  const auto keep = [&](std::size_t u, const std::string& bytes) {
+    try {  // decoded before it is journaled, so the journal never holds a record it cannot read back
+      results[u] = decode_result(bytes, sources);
+    } catch (const DataError& e) {
+      throw DataError(fmt::format("the result of unit {} ({}) cannot be read: {}", u, plan.units()[u].name, e.what()));
+    }
+  };
+  const auto task = [&](std::size_t u, std::string input) { return dist::Task{u, plan.units()[u].name, std::move(input)}; };
+
+  // Phase 1: tensor units (this shard's only, when sharded).
+  std::vector<dist::Task> tensors;
+  for (std::size_t u = 0; u < plan.tensor_units(); ++u)
+    if (!done.count(u) && (!o.shard || shard_of[u] == o.shard->index)) tensors.push_back(task(u, {}));
+  out.computed += dist::run_units(executor, std::move(tensors), cost, keep, log);
+  if (o.shard) return out;
+
+  // Phase 2: role units, each given its group's merged statistics.
+  std::vector<const UnitResult*> ptrs;
+  for (const UnitResult& r : results) ptrs.push_back(&r);
+  const std::vector<Group> roles = role_groups(c, plan, ptrs);
+  std::vector<dist::Task> role_tasks;
+  for (std::size_t u = plan.tensor_units(); u < n; ++u)
+    if (!done.count(u))
+      for (const Group& g : roles)
+        if (g.role == plan.units()[u].role) role_tasks.push_back(task(u, encode_group(g, sources)));
+  out.computed += dist::run_units(executor, std::move(role_tasks), cost, keep, log);
+  out.result = assemble(c, plan, sources, ptrs, roles);
+  return out;
+}
+
+SweepOutputs run_sweep_job(const SweepConfig& config, const SweepRunOptions& o) {
+  const auto start = std::chrono::system_clock::now();
+  SweepJob job(config);
+  const std::filesystem::path& dir = o.journal_dir;
+  if ((o.shard || o.merge) && dir.empty())
+    throw ConfigError("a shard or merge run needs a folder for its journals (the sweep's \"out\")");
+  if (!dir.empty()) h5::create_output_folder(dir.string());
+  DriveOptions d;
+  if (!dir.empty()) d.journal = o.shard ? shard_journal(dir, *o.shard) : run_journal(dir);
+  d.shard = o.shard;
+  if (o.merge) d.shard_inputs = find_shard_journals(dir);
+  d.on_record = o.on_record;
+  dist::LocalExecutor local(job);
+  dist::Executor& executor = o.executor ? *o.executor : local;
+  DriveOutcome outcome = drive(job, executor, d);
+
+  SweepOutputs out;
+  out.units = outcome.units;
+  out.resumed = outcome.resumed;
+  out.computed = outcome.computed;
+  out.dropped_torn_tail = outcome.dropped_torn_tail;
+  out.journal = d.journal;
+  if (!outcome.result) return out;
+  Provenance prov = current_provenance();
+  prov.config_hash = config_hash(config.effective);
+  prov.start = iso_utc(start);
+  prov.end = iso_utc(std::chrono::system_clock::now());
+  prov.threads = thread_count(config.threads);
+  prov.ranks = executor.ranks();
+  if (o.merge) prov.shards = static_cast<int>(d.shard_inputs.size());
+  out.points_csv = points_csv(config, *outcome.result, false);
+  out.pareto_csv = points_csv(config, *outcome.result, true);
+  out.summary = summary_json(config, *outcome.result, prov);
+  out.result = std::move(outcome.result);
+  return out;
+}
+
+void write_sweep_outputs(const std::filesystem::path& dir, const SweepOutputs& o) {
+  write_outputs(dir.string(), o.points_csv, o.pareto_csv, o.summary);
+  std::error_code ec;
+  if (!o.journal.empty()) std::filesystem::remove(o.journal, ec);
+}
+
+}  // namespace ffp8::explore
