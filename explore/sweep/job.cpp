@@ -26,14 +26,38 @@ SweepJob::SweepJob(SweepConfig config) : config_(std::move(config)) {
 
 std::string SweepJob::run(const dist::Task& task) {
   const WorkUnit& u = plan_->units().at(task.unit);
-  if (u.kind == WorkUnit::Kind::Tensor) return encode_result(run_tensor_unit(config_, *plan_, sources_, task.unit), sources_);
+  if (u.kind == WorkUnit::Kind::Pass) return encode_result(run_pass_unit(config_, *plan_, sources_, task.unit), sources_);
+  if (u.kind == WorkUnit::Kind::Direct)
+    return encode_result(run_direct_unit(config_, *plan_, sources_, task.unit, decode_result(task.input, sources_)), sources_);
+  if (u.kind == WorkUnit::Kind::Tensor) {
+    if (!u.from_pass) return encode_result(run_tensor_unit(config_, *plan_, sources_, task.unit), sources_);
+    const Group given = decode_group(task.input, sources_);
+    if (!given.stats) throw DataError(fmt::format("tensor unit {} ({}) was sent no statistics", task.unit, u.name));
+    return encode_result(run_tensor_unit(config_, *plan_, sources_, task.unit, {}, given.stats.get()), sources_);
+  }
   return encode_result(run_role_unit(config_, *plan_, decode_group(task.input, sources_)), sources_);
 }
 
+namespace {
+/// Units a shard runs: those that read data (a pass's tensor units need every pass unit first).
+bool shardable(const SweepPlan& plan, std::size_t u) {
+  const WorkUnit& w = plan.units().at(u);
+  return w.kind == WorkUnit::Kind::Pass || (w.kind == WorkUnit::Kind::Tensor && !w.from_pass);
+}
+}  // namespace
+
 std::vector<std::size_t> assign_shards(const SweepPlan& plan, std::size_t shards) {
   std::vector<double> costs;
-  for (std::size_t u = 0; u < plan.tensor_units(); ++u) costs.push_back(plan.units()[u].cost);
-  return dist::assign_shards(costs, shards);
+  std::vector<std::size_t> which;
+  for (std::size_t u = 0; u < plan.units().size(); ++u)
+    if (shardable(plan, u)) {
+      costs.push_back(plan.units()[u].cost);
+      which.push_back(u);
+    }
+  const std::vector<std::size_t> s = dist::assign_shards(costs, shards);
+  std::vector<std::size_t> out(plan.units().size(), kNoShard);
+  for (std::size_t k = 0; k < which.size(); ++k) out[which[k]] = s[k];
+  return out;
 }
 
 std::string SweepJob::work_key() const {
@@ -105,8 +129,8 @@ DriveOutcome drive(SweepJob& job, dist::Executor& executor, const DriveOptions& 
       if (done.emplace(u, bytes).second) from.emplace(u, p);
   }
   if (!o.shard_inputs.empty())
-    for (std::size_t u = 0; u < plan.tensor_units(); ++u)
-      if (!done.count(u))
+    for (std::size_t u = 0; u < n; ++u)
+      if (shardable(plan, u) && !done.count(u))
         throw DataError(fmt::format("no shard journal holds unit {} ({}); rerun its shard, then merge", u,
                                     plan.units()[u].name));
   std::optional<dist::Journal> journal;
@@ -120,10 +144,17 @@ DriveOutcome drive(SweepJob& job, dist::Executor& executor, const DriveOptions& 
   }
   out.resumed = done.size();
 
+  // Pass units' statistics are folded into `merged` as they arrive and not kept (memory: one
+  // table per tensor of a pass, not one per pass unit).
   std::vector<UnitResult> results(n);
+  std::vector<std::shared_ptr<BucketStats>> merged;
+  const auto hold = [&](std::size_t u, UnitResult r) {
+    if (plan.units()[u].kind == WorkUnit::Kind::Pass) merge_pass_result(plan, u, r, merged);
+    else results[u] = std::move(r);
+  };
   for (const auto& [u, bytes] : done) {
     try {
-      results[u] = decode_result(bytes, sources);
+      hold(u, decode_result(bytes, sources));
     } catch (const DataError& e) {  // a record of an older ffp8 (another record tag) passes its checksum
       throw DataError(fmt::format("journal \"{}\" unit {} ({}): {}; delete the journal to start over",
                                   from.at(u).string(), u, plan.units()[u].name, e.what()));
@@ -139,26 +170,61 @@ DriveOutcome drive(SweepJob& job, dist::Executor& executor, const DriveOptions& 
   const auto cost = [&](std::size_t u) { return plan.units()[u].cost; };
   const auto keep = [&](std::size_t u, const std::string& bytes) {
     try {  // decoded before it is journaled, so the journal never holds a record it cannot read back
-      results[u] = decode_result(bytes, sources);
+      hold(u, decode_result(bytes, sources));
     } catch (const DataError& e) {
       throw DataError(fmt::format("the result of unit {} ({}) cannot be read: {}", u, plan.units()[u].name, e.what()));
     }
   };
   const auto task = [&](std::size_t u, std::string input) { return dist::Task{u, plan.units()[u].name, std::move(input)}; };
 
-  // Phase 1: tensor units (this shard's only, when sharded).
+  const auto mine = [&](std::size_t u) { return !done.count(u) && (!o.shard || shard_of[u] == o.shard->index); };
+
+  // Phase 0: pass units (this shard's only, when sharded): the models' networks over image ranges.
+  std::vector<dist::Task> passes;
+  for (std::size_t u = plan.pass_begin(); u < n; ++u)
+    if (plan.units()[u].kind == WorkUnit::Kind::Pass && mine(u)) passes.push_back(task(u, {}));
+  out.computed += dist::run_units(executor, std::move(passes), cost, keep, log);
+
+  // Phase 1: tensor units (this shard's only, when sharded: a pass's tensors are scored at the
+  // merge, which has every pass unit); a pass's tensor is given its merged statistics.
   std::vector<dist::Task> tensors;
-  for (std::size_t u = 0; u < plan.tensor_units(); ++u)
-    if (!done.count(u) && (!o.shard || shard_of[u] == o.shard->index)) tensors.push_back(task(u, {}));
+  for (std::size_t u = 0; u < plan.tensor_units(); ++u) {
+    if (!mine(u)) continue;
+    const WorkUnit& w = plan.units()[u];
+    if (!w.from_pass) {
+      tensors.push_back(task(u, {}));
+      continue;
+    }
+    if (w.source >= merged.size() || !merged[w.source])
+      throw DataError(fmt::format("no pass unit's statistics for tensor unit {} ({})", u, w.name));
+    Group g;
+    g.tensor = w.name;
+    g.role = w.role;
+    g.pieces = {{sources[w.source].get(), 0, sources[w.source]->size()}};
+    g.stats = merged[w.source];
+    tensors.push_back(task(u, encode_group(g, sources)));
+  }
   out.computed += dist::run_units(executor, std::move(tensors), cost, keep, log);
   if (o.shard) return out;
 
-  // Phase 2: role units, each given its group's merged statistics.
+  // Phase 1b: direct units, each given the pending points of its pass's tensors (none pending:
+  // it returns at once), then those points get their sums.
   std::vector<const UnitResult*> ptrs;
   for (const UnitResult& r : results) ptrs.push_back(&r);
+  std::vector<dist::Task> directs;
+  for (std::size_t u = plan.pass_begin(); u < n; ++u)
+    if (plan.units()[u].kind == WorkUnit::Kind::Direct && !done.count(u))
+      directs.push_back(task(u, encode_result(direct_input(plan, u, ptrs), sources)));
+  out.computed += dist::run_units(executor, std::move(directs), cost, keep, log);
+  std::vector<UnitResult*> mut;
+  for (UnitResult& r : results) mut.push_back(&r);
+  for (std::size_t u = plan.pass_begin(); u < n; ++u)
+    if (plan.units()[u].kind == WorkUnit::Kind::Direct) apply_direct(c, plan, u, results[u], mut);
+
+  // Phase 2: role units, each given its group's merged statistics.
   const std::vector<Group> roles = role_groups(c, plan, ptrs);
   std::vector<dist::Task> role_tasks;
-  for (std::size_t u = plan.tensor_units(); u < n; ++u)
+  for (std::size_t u = plan.tensor_units(); u < plan.pass_begin(); ++u)
     if (!done.count(u))
       for (const Group& g : roles)
         if (g.role == plan.units()[u].role) role_tasks.push_back(task(u, encode_group(g, sources)));

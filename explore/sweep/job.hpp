@@ -52,7 +52,10 @@ std::filesystem::path shard_journal(const std::filesystem::path& out, const dist
 /// The shard journals of a finished job array in `out` (all of shard-*-of-N.journal, checked
 /// complete: 0..N-1 present, one N). Throws DataError naming what is missing.
 std::vector<std::filesystem::path> find_shard_journals(const std::filesystem::path& out);
-/// The shard of each tensor unit (dist::assign_shards over the tensor units' costs).
+/// Marks a unit no shard runs (role units, and tensor units of a pass: the merge runs them).
+inline constexpr std::size_t kNoShard = static_cast<std::size_t>(-1);
+/// The shard of each unit (dist::assign_shards over the costs of the tensor units that read
+/// their tensor and of the pass units; kNoShard for the others).
 std::vector<std::size_t> assign_shards(const SweepPlan& plan, std::size_t shards);
 
 /// How drive() runs.

@@ -21,6 +21,53 @@ std::vector<std::uint64_t> to_u64(const infer::Shape& s, std::int64_t lead = -1)
   return out;
 }
 
+/// Every tapped input of a model input's nodes, recorded in one float32 run over images.
+class ModelPass : public TapPass {
+ public:
+  ModelPass(std::shared_ptr<const infer::Model> model, std::shared_ptr<const infer::DataFile> data, std::int64_t calib,
+            std::int64_t batch, int threads)
+      : model_(std::move(model)), data_(std::move(data)), calib_(calib), batch_(batch), threads_(threads),
+        slot_of_(model_->nodes.size() * 2, -1) {}
+  /// Adds operand `operand` of node `node` as the next slot; returns the slot.
+  std::size_t add(int node, int operand) {
+    const infer::Node& n = model_->nodes[static_cast<std::size_t>(node)];
+    per_.push_back(static_cast<std::uint64_t>(infer::numel(model_->tensor_shape(n.inputs.at(static_cast<std::size_t>(operand))))));
+    slot_of_[static_cast<std::size_t>(node) * 2 + static_cast<std::size_t>(operand)] = static_cast<int>(per_.size() - 1);
+    return per_.size() - 1;
+  }
+  std::uint64_t images() const override { return static_cast<std::uint64_t>(calib_); }
+  std::uint64_t batch() const override { return static_cast<std::uint64_t>(batch_); }
+  std::size_t slots() const override { return per_.size(); }
+  std::uint64_t values_per_image(std::size_t slot) const override { return per_.at(slot); }
+  void run(std::uint64_t first, std::uint64_t last, const SlotChunkFn& fn) const override {
+    infer::EngineOptions opts;
+    opts.threads = threads_;
+    infer::Engine engine(model_, {}, opts);
+    engine.add_tap([&](const infer::TapEvent& ev) {
+      const int slot = slot_of_[static_cast<std::size_t>(ev.node_index) * 2 + static_cast<std::size_t>(ev.operand)];
+      if (slot < 0) return;
+      fn(static_cast<std::size_t>(slot), ev.values, ev.first_image * per_[static_cast<std::size_t>(slot)]);
+    });
+    const std::int64_t in_per = infer::numel(model_->input_shape);
+    const auto end = std::min<std::int64_t>(calib_, static_cast<std::int64_t>(last));
+    std::vector<float> buf(static_cast<std::size_t>(batch_ * in_per));
+    for (auto b = static_cast<std::int64_t>(first); b < end; b += batch_) {
+      const std::int64_t n = std::min(batch_, end - b);
+      std::span<float> in(buf.data(), static_cast<std::size_t>(n * in_per));
+      data_->read(b, n, in);
+      engine.run(in, n, static_cast<std::uint64_t>(b));
+    }
+  }
+
+ private:
+  std::shared_ptr<const infer::Model> model_;
+  std::shared_ptr<const infer::DataFile> data_;
+  std::int64_t calib_, batch_;
+  int threads_;
+  std::vector<int> slot_of_;          // node * 2 + operand -> slot (-1: not recorded)
+  std::vector<std::uint64_t> per_;    // values per image of each slot
+};
+
 /// One quantized input of a node (`operand` 0: its input, 1: a matmul's second operand) over the
 /// calibration images, shape [calib, ...input shape]; every
 /// read runs a fresh float32 Engine over whole batches aligned to multiples of `batch` from image
@@ -28,9 +75,11 @@ std::vector<std::uint64_t> to_u64(const infer::Shape& s, std::int64_t lead = -1)
 class ActivationSource : public TensorSource {
  public:
   ActivationSource(std::shared_ptr<const infer::Model> model, std::shared_ptr<const infer::DataFile> data,
-                   int node, int operand, std::int64_t calib, std::int64_t batch, int threads)
+                   int node, int operand, std::int64_t calib, std::int64_t batch, int threads,
+                   std::shared_ptr<ModelPass> pass)
       : model_(std::move(model)), data_(std::move(data)), node_(node), operand_(operand), calib_(calib),
-        batch_(batch), threads_(threads) {
+        batch_(batch), threads_(threads), pass_(std::move(pass)) {
+    slot_ = pass_->add(node_, operand_);
     const infer::Node& n = model_->nodes[static_cast<std::size_t>(node_)];
     const infer::Shape& s = model_->tensor_shape(n.inputs.at(static_cast<std::size_t>(operand_)));
     name_ = n.name + (operand_ == 0 ? ".input" : ".other");
@@ -49,6 +98,10 @@ class ActivationSource : public TensorSource {
                        std::filesystem::path(data_->path()).filename().string());
   }
 
+  const TapPass* tap_pass() const override { return pass_.get(); }
+  std::size_t tap_slot() const override { return slot_; }
+
+  // Reads this tensor alone (the direct path): one engine run over the covering batches.
   void read(std::uint64_t offset, std::uint64_t count, std::size_t chunk, const ChunkFn& fn) const override {
     if (count == 0) return;
     const std::uint64_t end = offset + count;
@@ -82,6 +135,8 @@ class ActivationSource : public TensorSource {
   int node_, operand_;
   std::int64_t calib_, batch_;
   int threads_;
+  std::shared_ptr<ModelPass> pass_;
+  std::size_t slot_ = 0;
   std::uint64_t per_ = 1;
   std::string name_, role_ = "activation";
   std::vector<std::uint64_t> shape_;
@@ -138,10 +193,12 @@ std::vector<std::unique_ptr<TensorSource>> open_model_input(const SweepConfig& c
       if (infer::has_weight(n.op))
         out.push_back(std::make_unique<MemorySource>(n.name + ".weight", "weight", n.weight.data, to_u64(n.weight.shape)));
     }
-  if (in.activations)
+  if (in.activations) {
+    auto pass = std::make_shared<ModelPass>(model, data, in.calib, in.batch, config.threads);
     for (int i : nodes)
       for (int k = 0; k < infer::quantized_inputs(model->nodes[static_cast<std::size_t>(i)].op); ++k)
-        out.push_back(std::make_unique<ActivationSource>(model, data, i, k, in.calib, in.batch, config.threads));
+        out.push_back(std::make_unique<ActivationSource>(model, data, i, k, in.calib, in.batch, config.threads, pass));
+  }
   return out;
 }
 

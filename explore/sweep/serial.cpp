@@ -180,7 +180,7 @@ std::string encode_result(const UnitResult& u, const std::vector<std::unique_ptr
     w.put<std::uint8_t>(static_cast<std::uint8_t>(p.rounding));
     w.put_str(p.bias_rule);
     w.put(p.sums);
-    w.put<std::uint8_t>(p.by_stats);
+    w.put<std::uint8_t>(static_cast<std::uint8_t>(p.by_stats | (p.pending << 1)));
     w.put<std::int64_t>(p.argmin_set);
   }
   w.put<std::uint64_t>(u.skipped.size());
@@ -210,7 +210,9 @@ UnitResult decode_result(std::string_view bytes, const std::vector<std::unique_p
     p.rounding = static_cast<Rounding>(in.get<std::uint8_t>());
     p.bias_rule = in.get_str();
     p.sums = in.get<ErrorSums>();
-    p.by_stats = in.get<std::uint8_t>() != 0;
+    const auto path = in.get<std::uint8_t>();
+    p.by_stats = (path & 1) != 0;
+    p.pending = (path & 2) != 0;
     p.argmin_set = in.get<std::int64_t>();
     u.points.push_back(std::move(p));
   }

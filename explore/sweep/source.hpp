@@ -18,6 +18,27 @@ using ChunkFn = std::function<void(std::span<const float> values, std::uint64_t 
 /// The same for float64 values.
 using ChunkFn64 = std::function<void(std::span<const double> values, std::uint64_t first_index)>;
 
+/// Receives values of tensor `slot` of a TapPass and the global index of their first element.
+using SlotChunkFn = std::function<void(std::size_t slot, std::span<const float> values, std::uint64_t first_index)>;
+
+/// Tensors recorded together by one pass over images (a model input's activations, all tapped
+/// while the float32 network runs once): a pass over some images delivers every tensor's values
+/// of those images for the cost of one. Tensor `slot` holds values_per_image(slot) values per
+/// image, image-major, so images [a, b) are its elements [a * per, b * per).
+class TapPass {
+ public:
+  virtual ~TapPass() = default;
+  /// Images of the pass (the calibration images).
+  virtual std::uint64_t images() const = 0;
+  /// Images per engine run; a range of a pass starts at a multiple of it.
+  virtual std::uint64_t batch() const = 0;
+  virtual std::size_t slots() const = 0;
+  virtual std::uint64_t values_per_image(std::size_t slot) const = 0;
+  /// Runs once over images [first, last) (`first` a multiple of batch()) and calls `fn` with
+  /// every slot's values of those images, each slot's in element order.
+  virtual void run(std::uint64_t first, std::uint64_t last, const SlotChunkFn& fn) const = 0;
+};
+
 /// One tensor the sweep can read (any number of times, in ranges, with flat memory).
 class TensorSource {
  public:
@@ -39,6 +60,10 @@ class TensorSource {
   virtual std::string origin() const { return name(); }
   /// Notes for summary.json (e.g. how float64 data is scored).
   virtual std::string note() const { return {}; }
+  /// The pass this tensor is recorded by, shared with the other tensors of the pass (nullptr:
+  /// the tensor is read by itself), and its slot in it.
+  virtual const TapPass* tap_pass() const { return nullptr; }
+  virtual std::size_t tap_slot() const { return 0; }
 
   std::uint64_t size() const;
   /// Elements per output channel (axis 0); the whole tensor for rank < 2.

@@ -9,6 +9,7 @@
 #include <map>
 #include <omp.h>
 #include <set>
+#include <tuple>
 
 #include "core/errors.hpp"
 #include "core/threads.hpp"
@@ -108,6 +109,32 @@ std::vector<ErrorSums> run_direct(const Group& g, const std::vector<std::pair<Fo
   return out;
 }
 
+/// Argmin sets: keeps the best point of each (the first on ties), in order.
+void reduce_argmin(const SweepConfig& c, UnitResult& u) {
+  const Metric m = c.space.bias.argmin;
+  std::map<std::int64_t, std::size_t> best;
+  for (std::size_t i = 0; i < u.points.size(); ++i) {
+    const Point& p = u.points[i];
+    if (p.argmin_set < 0) continue;
+    const double v = metric_value(m, p.sums);
+    auto it = best.find(p.argmin_set);
+    if (it == best.end()) {
+      best[p.argmin_set] = i;
+      continue;
+    }
+    const double w = metric_value(m, u.points[it->second].sums);
+    const bool better = info(m).goal == Goal::Min ? v < w : v > w;
+    if (better || (std::isnan(w) && !std::isnan(v))) it->second = i;
+  }
+  std::vector<Point> kept;
+  for (std::size_t i = 0; i < u.points.size(); ++i) {
+    Point& p = u.points[i];
+    if (p.argmin_set < 0 || best[p.argmin_set] == i) kept.push_back(std::move(p));
+  }
+  for (Point& p : kept) p.argmin_set = -1;  // sets are per unit: nothing left to compete
+  u.points = std::move(kept);
+}
+
 /// Builds the candidates of each group of one unit, runs the ask/tell search over them and
 /// scores every batch: statistics path where exact, the rest by the direct path in one read.
 class Engine {
@@ -155,7 +182,7 @@ class Engine {
         direct.push_back(k);
         fs.emplace_back(batch[k].format, options_for(c_, batch[k].rounding));
       }
-    if (!fs.empty()) {
+    if (!fs.empty() && !defer_direct_) {
       const auto d = run_direct(g, fs, c_, threads_);
       for (std::size_t j = 0; j < direct.size(); ++j) sums[direct[j]] = d[j];
     }
@@ -178,6 +205,7 @@ class Engine {
         p.argmin_set = batch[k].argmin_set;
         p.sums = sums[k];
         p.by_stats = by_stats[k] != 0;
+        p.pending = defer_direct_ && !p.by_stats;
         u_.points.push_back(std::move(p));
       }
     }
@@ -194,30 +222,10 @@ class Engine {
   }
 
   /// Argmin sets: keeps the best point of each (the first on ties), in order.
-  void reduce_argmin_sets() {
-    const Metric m = c_.space.bias.argmin;
-    std::map<std::int64_t, std::size_t> best;
-    for (std::size_t i = 0; i < u_.points.size(); ++i) {
-      const Point& p = u_.points[i];
-      if (p.argmin_set < 0) continue;
-      const double v = metric_value(m, p.sums);
-      auto it = best.find(p.argmin_set);
-      if (it == best.end()) {
-        best[p.argmin_set] = i;
-        continue;
-      }
-      const double w = metric_value(m, u_.points[it->second].sums);
-      const bool better = info(m).goal == Goal::Min ? v < w : v > w;
-      if (better || (std::isnan(w) && !std::isnan(v))) it->second = i;
-    }
-    std::vector<Point> kept;
-    for (std::size_t i = 0; i < u_.points.size(); ++i) {
-      Point& p = u_.points[i];
-      if (p.argmin_set < 0 || best[p.argmin_set] == i) kept.push_back(std::move(p));
-    }
-    for (Point& p : kept) p.argmin_set = -1;  // sets are per unit: nothing left to compete
-    u_.points = std::move(kept);
-  }
+  void reduce_argmin_sets() { reduce_argmin(c_, u_); }
+
+  /// Direct-path points are left pending (a pass's direct unit scores them), not read here.
+  void defer_direct() { defer_direct_ = true; }
 
  private:
   const SweepConfig& c_;
@@ -227,6 +235,7 @@ class Engine {
   ScoreNeeds needs_;
   std::int64_t next_set_ = 0;
   std::set<std::string> skipped_seen_;
+  bool defer_direct_ = false;
 };
 
 bool has(const std::vector<Granularity>& v, Granularity g) { return std::find(v.begin(), v.end(), g) != v.end(); }
@@ -256,28 +265,217 @@ double column_value(const Point& p, const Group& g, std::string_view column) {
   return kNaN;
 }
 
-SweepPlan::SweepPlan(const SweepConfig& c, const std::vector<std::unique_ptr<TensorSource>>& sources) {
+SweepPlan::SweepPlan(const SweepConfig& c, const std::vector<std::unique_ptr<TensorSource>>& sources, bool passes) {
   templates_ = expand_templates(c.space, template_skips_);
   std::map<std::string, double> role_cost;
   std::vector<std::string> roles;
+  std::vector<const TapPass*> taps;  // in order of first appearance
+  std::map<const TapPass*, std::vector<std::size_t>> members;
   for (std::size_t i = 0; i < sources.size(); ++i) {
     const auto& s = *sources[i];
-    units_.push_back({WorkUnit::Kind::Tensor, i, s.role(), s.name(), static_cast<double>(s.size())});
+    WorkUnit u;
+    u.source = i;
+    u.role = s.role();
+    u.name = s.name();
+    u.cost = static_cast<double>(s.size());
+    if (const TapPass* t = passes ? s.tap_pass() : nullptr) {
+      u.from_pass = true;
+      u.cost = 1;  // scoring only
+      if (!members.count(t)) taps.push_back(t);
+      auto& m = members[t];
+      if (m.size() <= s.tap_slot()) m.resize(s.tap_slot() + 1, sources.size());
+      m[s.tap_slot()] = i;
+    }
+    units_.push_back(std::move(u));
     if (!role_cost.count(s.role())) roles.push_back(s.role());
     role_cost[s.role()] += static_cast<double>(s.size());
   }
   tensor_units_ = units_.size();
   if (has(c.granularity, Granularity::Role))
-    for (const std::string& r : roles) units_.push_back({WorkUnit::Kind::Role, 0, r, "role " + r, role_cost[r]});
+    for (const std::string& r : roles) {
+      WorkUnit u;
+      u.kind = WorkUnit::Kind::Role;
+      u.role = r;
+      u.name = "role " + r;
+      u.cost = role_cost[r];
+      units_.push_back(std::move(u));
+    }
+  pass_begin_ = units_.size();
+  for (const TapPass* t : taps) {
+    const std::vector<std::size_t>& m = members[t];
+    if (m.size() != t->slots() || std::count(m.begin(), m.end(), sources.size()) != 0)
+      throw DataError("a tap pass's tensors are not all among the sweep's inputs");
+    const std::uint64_t b = std::max<std::uint64_t>(t->batch(), 1), n = t->images();
+    const std::uint64_t batches = (n + b - 1) / b;
+    const std::uint64_t step = b * ((batches + kMaxPassUnits - 1) / kMaxPassUnits);
+    double per = 0;
+    for (std::size_t k = 0; k < m.size(); ++k) per += static_cast<double>(t->values_per_image(k));
+    for (std::uint64_t first = 0; first < n; first += step) {
+      WorkUnit u;
+      u.kind = WorkUnit::Kind::Pass;
+      u.source = m.front();
+      u.role = sources[m.front()]->role();
+      const std::uint64_t last = std::min(n, first + step);
+      u.name = fmt::format("pass over images {}..{}: {} and {} more tensors", first, last - 1,
+                           sources[m.front()]->origin(), m.size() - 1);
+      u.cost = per * static_cast<double>(last - first);
+      u.members = m;
+      u.first = first;
+      u.last = last;
+      units_.push_back(std::move(u));
+    }
+    WorkUnit d;
+    d.kind = WorkUnit::Kind::Direct;
+    d.source = m.front();
+    d.role = sources[m.front()]->role();
+    d.name = fmt::format("direct path over images 0..{}: {} and {} more tensors", n - 1, sources[m.front()]->origin(),
+                         m.size() - 1);
+    d.cost = per * static_cast<double>(n);
+    d.members = m;
+    d.first = 0;
+    d.last = n;
+    units_.push_back(std::move(d));
+  }
+}
+
+UnitResult run_pass_unit(const SweepConfig& c, const SweepPlan& plan,
+                         const std::vector<std::unique_ptr<TensorSource>>& sources, std::size_t unit) {
+  const WorkUnit& w = plan.units().at(unit);
+  if (w.kind != WorkUnit::Kind::Pass) throw DataError(fmt::format("unit {} is not a pass unit", unit));
+  const TensorSource& lead = *sources.at(w.members.front());
+  const TapPass& tap = *lead.tap_pass();
+  const bool recip = needs_for(c).relative;
+  // One collector for all slots: each tap event (a whole batch of one tensor) is added and
+  // flushed into its slot's statistics, so memory is one dense table, not one per tensor.
+  Collector collector(threads_of(c), recip);
+  std::vector<BucketStats> stats(w.members.size());
+  for (BucketStats& s : stats) s.set_reciprocals(recip);
+  tap.run(w.first, w.last, [&](std::size_t slot, std::span<const float> v, std::uint64_t) {
+    collector.add(v);
+    stats.at(slot).merge(collector.finish());
+  });
+  UnitResult u;
+  for (std::size_t k = 0; k < w.members.size(); ++k) {
+    const TensorSource& s = *sources[w.members[k]];
+    const std::uint64_t per = tap.values_per_image(k);
+    Group g;
+    g.tensor = s.name();
+    g.role = s.role();
+    g.pieces = {{&s, w.first * per, (w.last - w.first) * per}};
+    g.stats = std::make_shared<const BucketStats>(std::move(stats[k]));
+    fill_facts(g);
+    g.emitted = false;
+    u.groups.push_back(std::move(g));
+  }
+  return u;
+}
+
+UnitResult direct_input(const SweepPlan& plan, std::size_t unit, const std::vector<const UnitResult*>& results) {
+  const WorkUnit& w = plan.units().at(unit);
+  if (w.kind != WorkUnit::Kind::Direct) throw DataError(fmt::format("unit {} is not a direct unit", unit));
+  UnitResult in;
+  for (std::size_t k = 0; k < w.members.size(); ++k) {
+    const UnitResult& t = *results.at(w.members[k]);  // tensor unit i reads source i
+    Group g = t.groups.back();
+    g.stats.reset();
+    in.groups.push_back(std::move(g));
+    for (const Point& p : t.points)
+      if (p.pending) {
+        Point q = p;
+        q.group = k;
+        in.points.push_back(std::move(q));
+      }
+  }
+  return in;
+}
+
+UnitResult run_direct_unit(const SweepConfig& c, const SweepPlan& plan,
+                           const std::vector<std::unique_ptr<TensorSource>>& sources, std::size_t unit,
+                           const UnitResult& input) {
+  const WorkUnit& w = plan.units().at(unit);
+  if (w.kind != WorkUnit::Kind::Direct) throw DataError(fmt::format("unit {} is not a direct unit", unit));
+  if (input.groups.size() != w.members.size())
+    throw DataError(fmt::format("direct unit {} was sent {} groups for {} tensors", unit, input.groups.size(), w.members.size()));
+  if (input.points.empty()) return input;  // every point came from statistics: no run
+  const TapPass& tap = *sources.at(w.members.front())->tap_pass();
+  const ScoreNeeds needs = needs_for(c);
+  const int threads = threads_of(c);
+  std::vector<std::vector<std::size_t>> of_slot(w.members.size());  // slot -> its points
+  std::vector<DirectScorer> scorers;
+  scorers.reserve(input.points.size());
+  for (std::size_t i = 0; i < input.points.size(); ++i) {
+    const Point& p = input.points[i];
+    of_slot.at(p.group).push_back(i);
+    scorers.emplace_back(p.format, options_for(c, p.rounding), needs, input.groups[p.group].max_abs);
+  }
+  tap.run(w.first, w.last, [&](std::size_t slot, std::span<const float> v, std::uint64_t first) {
+    const std::vector<std::size_t>& mine = of_slot.at(slot);
+    if (mine.empty()) return;
+    // Chunks of at most `chunk` values, as run_direct reads them (the sums do not depend on it).
+    for (std::size_t at = 0; at < v.size(); at += c.chunk) {
+      const auto part = v.subspan(at, std::min(c.chunk, v.size() - at));
+      const auto n = static_cast<std::int64_t>(mine.size());
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+      for (std::int64_t i = 0; i < n; ++i) scorers[mine[static_cast<std::size_t>(i)]].add(part, first + at);
+    }
+  });
+  UnitResult out = input;
+  for (std::size_t i = 0; i < out.points.size(); ++i) {
+    out.points[i].sums = scorers[i].finish();
+    out.points[i].pending = false;
+  }
+  return out;
+}
+
+void apply_direct(const SweepConfig& c, const SweepPlan& plan, std::size_t unit, const UnitResult& scored,
+                  std::vector<UnitResult*>& results) {
+  const WorkUnit& w = plan.units().at(unit);
+  std::size_t at = 0;
+  for (std::size_t k = 0; k < w.members.size(); ++k) {
+    UnitResult& t = *results.at(w.members[k]);
+    bool any = false;
+    for (Point& p : t.points)
+      if (p.pending) {
+        if (at >= scored.points.size() || scored.points[at].group != k || scored.points[at].format.name() != p.format.name())
+          throw DataError(fmt::format("direct unit {} does not match the pending points of {}", unit, t.groups.back().tensor));
+        p.sums = scored.points[at++].sums;
+        p.pending = false;
+        any = true;
+      }
+    if (any) reduce_argmin(c, t);
+  }
+  if (at != scored.points.size()) throw DataError(fmt::format("direct unit {} has {} points too many", unit, scored.points.size() - at));
+}
+
+void merge_pass_result(const SweepPlan& plan, std::size_t unit, const UnitResult& r,
+                       std::vector<std::shared_ptr<BucketStats>>& merged) {
+  const WorkUnit& w = plan.units().at(unit);
+  if (r.groups.size() != w.members.size())
+    throw DataError(fmt::format("pass unit {} has {} groups for {} tensors", unit, r.groups.size(), w.members.size()));
+  for (std::size_t k = 0; k < w.members.size(); ++k) {
+    const std::size_t s = w.members[k];
+    if (merged.size() <= s) merged.resize(s + 1);
+    if (!merged[s]) {
+      merged[s] = std::make_shared<BucketStats>();
+      merged[s]->set_reciprocals(r.groups[k].stats->has_reciprocals());
+    }
+    merged[s]->merge(*r.groups[k].stats);
+  }
 }
 
 UnitResult run_tensor_unit(const SweepConfig& c, const SweepPlan& plan,
                            const std::vector<std::unique_ptr<TensorSource>>& sources, std::size_t unit,
-                           const ProgressFn& progress) {
-  const auto& s = sources.at(plan.units().at(unit).source);
+                           const ProgressFn& progress, const BucketStats* given) {
+  const WorkUnit& w = plan.units().at(unit);
+  if (w.kind != WorkUnit::Kind::Tensor) throw DataError(fmt::format("unit {} is not a tensor unit", unit));
+  if (w.from_pass != (given != nullptr))
+    throw DataError(fmt::format("tensor unit {} ({}) {} its statistics", unit, w.name,
+                                w.from_pass ? "needs its pass units'" : "reads its tensor for"));
+  const auto& s = sources.at(w.source);
   const int threads = threads_of(c);
   UnitResult u;
   Engine engine(c, plan.templates(), u);
+  if (given) engine.defer_direct();  // reading this tensor alone would run its network again
   const bool recip = needs_for(c).relative;
   // One read: tensor statistics and, when asked, per-channel statistics together.
   Collector whole(threads, recip);
@@ -324,7 +522,11 @@ UnitResult run_tensor_unit(const SweepConfig& c, const SweepPlan& plan,
     }
     if (progress) progress("statistics", static_cast<double>(done), static_cast<double>(s->size()));
   };
-  if (f64) {
+  if (given) {
+    // Statistics of the pass units (a pass's tensors are float32 activations: no channels).
+    if (per_channel || f64) throw DataError(fmt::format("tensor {} of a pass cannot be scored per channel or as float64", s->name()));
+    done = s->size();
+  } else if (f64) {
     std::vector<float> images;
     s->read_double(0, s->size(), c.chunk, [&](std::span<const double> d, std::uint64_t) {
       float32_images(d, images);
@@ -337,14 +539,15 @@ UnitResult run_tensor_unit(const SweepConfig& c, const SweepPlan& plan,
   g.tensor = s->name();
   g.role = s->role();
   g.pieces = {{s.get(), 0, s->size()}};
-  g.stats = std::make_shared<const BucketStats>(whole.finish());
+  g.stats = given ? std::make_shared<const BucketStats>(*given) : std::make_shared<const BucketStats>(whole.finish());
   check_nan(*g.stats, s->origin());
   fill_facts(g);
   if (f64) whole64.apply(g);
   g.emitted = has(c.granularity, Granularity::Tensor) || (has(c.granularity, Granularity::Channel) && !per_channel);
   u.groups.push_back(std::move(g));
   if (u.groups.back().emitted) engine.score_group(u.groups.size() - 1);
-  engine.reduce_argmin_sets();
+  // With pending points, argmin sets wait for their sums (apply_direct).
+  if (std::none_of(u.points.begin(), u.points.end(), [](const Point& p) { return p.pending; })) engine.reduce_argmin_sets();
   return u;
 }
 
@@ -424,10 +627,13 @@ SweepResult assemble(const SweepConfig& c, const SweepPlan& plan,
   // Role groups exist for selection even when not emitted; a role unit adds only their points.
   const std::size_t role_base = r.groups.size();
   r.groups.insert(r.groups.end(), roles.begin(), roles.end());
-  for (std::size_t i = plan.tensor_units(); i < results.size(); ++i)
+  for (std::size_t i = plan.tensor_units(); i < plan.pass_begin(); ++i)
     for (std::size_t k = role_base; k < r.groups.size(); ++k)
       if (r.groups[k].role == plan.units()[i].role) take(*results[i], k, false);
-  for (const Point& p : r.points) (p.by_stats ? r.by_stats : r.by_direct) += 1;
+  for (const Point& p : r.points) {
+    if (p.pending) throw DataError(fmt::format("a point of {} was never scored (its direct unit did not run)", r.groups[p.group].tensor));
+    (p.by_stats ? r.by_stats : r.by_direct) += 1;
+  }
 
   for (Point& p : r.points) p.area_um2 = p.energy_pj_per_mac = kNaN;
   if (c.hardware.enabled) add_hardware_costs(c.hardware, r.points);
@@ -455,7 +661,12 @@ SweepResult assemble(const SweepConfig& c, const SweepPlan& plan,
 
   // Selection on tensor and role statistics.
   const int threads = threads_of(c);
+  // A format the sweep scored on the group already has its sums (the same ones either path
+  // would give again): reused, so selection does not read a tensor (or run a network) again.
+  std::map<std::tuple<const Group*, std::string, Rounding>, const ErrorSums*> scored;
+  for (const Point& p : r.points) scored.emplace(std::make_tuple(&r.groups[p.group], p.format.name(), p.rounding), &p.sums);
   const ScoreFn score = [&](const Group& g, const Format& f, Rounding rd) {
+    if (auto it = scored.find(std::make_tuple(&g, f.name(), rd)); it != scored.end()) return *it->second;
     const QuantOptions o = options_for(c, rd);
     if (stats_allowed(c, g)) {
       const PreparedStats prep(*g.stats);
@@ -468,27 +679,46 @@ SweepResult assemble(const SweepConfig& c, const SweepPlan& plan,
 }
 
 SweepResult run_sweep(const SweepConfig& c, const std::vector<std::unique_ptr<TensorSource>>& sources,
-                      const ProgressFn& progress) {
-  const SweepPlan plan(c, sources);
+                      const ProgressFn& progress, bool passes) {
+  const SweepPlan plan(c, sources, passes);
   std::vector<UnitResult> results(plan.units().size());
   double total = 0, before = 0;
   for (const auto& s : sources) total += static_cast<double>(s->size());
+  std::vector<std::shared_ptr<BucketStats>> merged;
+  for (std::size_t i = plan.pass_begin(); i < plan.units().size(); ++i) {
+    const WorkUnit& w = plan.units()[i];
+    if (w.kind != WorkUnit::Kind::Pass) continue;
+    merge_pass_result(plan, i, run_pass_unit(c, plan, sources, i), merged);  // statistics only: not kept
+    for (std::size_t k = 0; k < w.members.size(); ++k)
+      before += static_cast<double>(w.last - w.first) * static_cast<double>(sources[w.source]->tap_pass()->values_per_image(k));
+    if (progress) progress("statistics", before, total);
+  }
   for (std::size_t i = 0; i < plan.tensor_units(); ++i) {
     ProgressFn p;
     if (progress) p = [&](std::string_view stage, double done, double) { progress(stage, before + done, total); };
-    results[i] = run_tensor_unit(c, plan, sources, i, p);
-    before += static_cast<double>(sources[plan.units()[i].source]->size());
+    const WorkUnit& w = plan.units()[i];
+    results[i] = run_tensor_unit(c, plan, sources, i, p, w.from_pass ? merged.at(w.source).get() : nullptr);
+    if (!w.from_pass) before += static_cast<double>(sources[w.source]->size());
   }
   if (progress) progress("statistics", total, total);
   std::vector<const UnitResult*> ptrs;
-  for (const UnitResult& u : results) ptrs.push_back(&u);
+  std::vector<UnitResult*> mut;
+  for (UnitResult& u : results) {
+    ptrs.push_back(&u);
+    mut.push_back(&u);
+  }
+  for (std::size_t i = plan.pass_begin(); i < plan.units().size(); ++i)
+    if (plan.units()[i].kind == WorkUnit::Kind::Direct) {
+      const UnitResult in = direct_input(plan, i, ptrs);
+      apply_direct(c, plan, i, run_direct_unit(c, plan, sources, i, in), mut);
+    }
   const std::vector<Group> roles = role_groups(c, plan, ptrs);
-  for (std::size_t i = plan.tensor_units(); i < results.size(); ++i) {
+  for (std::size_t i = plan.tensor_units(); i < plan.pass_begin(); ++i) {
     for (const Group& g : roles)
       if (g.role == plan.units()[i].role) results[i] = run_role_unit(c, plan, g);
     if (progress)
       progress("scoring", static_cast<double>(i + 1 - plan.tensor_units()),
-               static_cast<double>(results.size() - plan.tensor_units()));
+               static_cast<double>(plan.pass_begin() - plan.tensor_units()));
   }
   return assemble(c, plan, sources, ptrs, roles);
 }

@@ -51,6 +51,8 @@ struct Point {
   std::string bias_rule;     ///< "range", "list", "fit", "percentile:P", "argmin:METRIC"
   ErrorSums sums;
   bool by_stats = true;      ///< the `path` column: "stats" or "direct"
+  bool pending = false;      ///< internal: a direct-path point of a pass's tensor whose sums the
+                             ///< pass's direct unit fills (one network run for all its tensors)
   double area_um2 = 0, energy_pj_per_mac = 0;  ///< NaN when not computed or infeasible
   bool pareto = false, knee = false;
   std::int64_t argmin_set = -1;  ///< internal: points of one argmin set compete, one survives
@@ -81,8 +83,9 @@ struct SweepResult {
 using ProgressFn = std::function<void(std::string_view stage, double done, double total)>;
 
 /// Runs a sweep over already opened sources. Throws DataError for NaN inputs.
+/// `passes` false: tensors of a TapPass are read one by one (see SweepPlan).
 SweepResult run_sweep(const SweepConfig& config, const std::vector<std::unique_ptr<TensorSource>>& sources,
-                      const ProgressFn& progress = {});
+                      const ProgressFn& progress = {}, bool passes = true);
 
 /// Value of a numeric column of a point (a metric, sign/exp/man/bias/width/count, hardware).
 double column_value(const Point& p, const Group& g, std::string_view column);

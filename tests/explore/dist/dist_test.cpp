@@ -19,6 +19,7 @@
 #include "explore/dist/shard.hpp"
 #include "explore/sweep/job.hpp"
 #include "explore/sweep/serial.hpp"
+#include "explore/report/report.hpp"
 #include "explore/sweep/units.hpp"
 #include "tests/explore/test_util.hpp"
 
@@ -58,6 +59,33 @@ fs::path make_case(const std::string& name) {
     "objectives": [{"column": "mse"}, {"column": "width"}],
     "selection": {"strategy": "ffp8_paper", "metric": "mse"}
   })";
+  return dir;
+}
+
+/// A model input (the bundled resnet_small over 10 pseudo-random images in batches of 2: 5 pass
+/// units) with 12-bit formats, so activations take the direct path too.
+fs::path make_model_case(const std::string& name) {
+  const fs::path dir = test::scratch(name);
+  const std::uint64_t n = 10;
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(-0.81f, 2.02f);
+  std::vector<float> img(n * 28 * 28);
+  for (auto& v : img) v = u(rng);
+  std::vector<std::int64_t> labels(n, 3);
+  h5::File f = h5::File::create((dir / "data.h5").string());
+  f.create_dataset("/images", {n, 1, 28, 28}, h5::DType::Float32);
+  f.write("/images", 0, std::span<const float>(img));
+  f.create_dataset("/labels", {n}, h5::DType::Int);
+  f.write("/labels", 0, std::span<const std::int64_t>(labels));
+  f.close();
+  const json cfg = {
+      {"inputs", {{{"model", (fs::path(FFP8_SOURCE_DIR) / "experiments/models/resnet_small.h5").string()},
+                   {"data", "data.h5"}, {"calib", n}, {"batch", 2}}}},
+      {"space", {{"width", {8, 12}}, {"exp", {3, 4}}, {"bias", "fit"}}},
+      {"granularity", {"tensor", "role"}},
+      {"metrics", {"mse", "mean_rel_err", "kl_div"}},
+      {"selection", {{"strategy", "ffp8_paper"}, {"metric", "mse"}}}};
+  std::ofstream(dir / "cfg.json") << cfg.dump(2);
   return dir;
 }
 
@@ -223,7 +251,8 @@ TEST(Dist, ShardsSplitEveryTensorUnitOnceAndBalance) {
   ASSERT_EQ(plan.units().size(), 10u);
   const auto shard = assign_shards(plan, 3);
   std::vector<double> load(3, 0.0);
-  for (std::size_t u = 0; u < shard.size(); ++u) load[shard[u]] += plan.units()[u].cost;
+  for (std::size_t u = 0; u < shard.size(); ++u)
+    if (shard[u] != kNoShard) load[shard[u]] += plan.units()[u].cost;
   // Greedy largest-first: no shard exceeds the lightest by more than the largest unit.
   EXPECT_LE(*std::max_element(load.begin(), load.end()) - *std::min_element(load.begin(), load.end()), 3000.0);
   EXPECT_THROW(dist::parse_shard("2/2"), ConfigError);
@@ -386,4 +415,43 @@ TEST(Dist, AJournalThatFailsToOpenLeaksNoFileDescriptor) {
   setrlimit(RLIMIT_FSIZE, &old);
   std::signal(SIGXFSZ, old_handler);
   EXPECT_EQ(after, before);
+}
+
+// A model input's network runs once over the calibration images, cut into pass units of image
+// ranges: the outputs equal those of reading each activation tensor by itself (one network run
+// per tensor), and stay the same after a kill, over 1 or 2 ranks and over shards.
+TEST(Dist, ModelPassUnitsResumeSplitOverRanksAndShards) {
+  const fs::path dir = make_model_case("dist_model");
+  const CliRun plain = shell(sweep(dir, "ref"), dir);
+  ASSERT_EQ(plain.code, 0) << plain.err;
+  const std::string ref = slurp(dir / "ref" / "points.csv");
+  EXPECT_NE(ref.find(".input,activation,tensor,-1,s1e3m8"), std::string::npos);  // a 12-bit activation point
+  EXPECT_NE(ref.find(",direct,"), std::string::npos);
+  {
+    const SweepConfig c = load_config(dir / "cfg.json");
+    const auto sources = open_inputs(c);
+    const SweepPlan plan(c, sources);
+    EXPECT_EQ(plan.units().size() - plan.pass_begin(), 6u);  // 5 pass units, the direct unit
+    EXPECT_EQ(points_csv(c, run_sweep(c, sources, {}, false), false), ref);  // per-tensor reads
+    EXPECT_EQ(points_csv(c, run_sweep(c, sources), false), ref);
+  }
+  for (int k : {3, 7}) {  // inside the pass units; among the tensor units
+    const std::string out = "k" + std::to_string(k);
+    const CliRun killed = shell("FFP8_TEST_KILL_AFTER=" + std::to_string(k) + " " + sweep(dir, out), dir);
+    EXPECT_EQ(killed.code, 128 + SIGKILL) << killed.err;
+    const CliRun resumed = shell(sweep(dir, out), dir);
+    ASSERT_EQ(resumed.code, 0) << resumed.err;
+    EXPECT_NE(resumed.out.find(std::to_string(k) + " taken from journals"), std::string::npos) << resumed.out;
+    EXPECT_EQ(slurp(dir / out / "points.csv"), ref) << "killed after " << k;
+  }
+  for (int n : {1, 2}) {
+    const std::string out = "np" + std::to_string(n);
+    const CliRun r = shell(mpirun(n, sweep(dir, out, "-q")), dir);
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(slurp(dir / out / "points.csv"), ref) << n << " ranks";
+  }
+  for (int i : {0, 1}) ASSERT_EQ(shell(sweep(dir, "s", "--shard " + std::to_string(i) + "/2"), dir).code, 0);
+  const CliRun r = shell(std::string(FFP8_CLI) + " merge " + (dir / "cfg.json").string() + " --out " + (dir / "s").string(), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(slurp(dir / "s" / "points.csv"), ref);
 }

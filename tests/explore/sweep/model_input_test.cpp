@@ -9,7 +9,9 @@
 #include "core/infer/engine.hpp"
 #include "core/infer/model.hpp"
 #include "explore/sweep/source.hpp"
+#include "explore/report/report.hpp"
 #include "explore/sweep/sweep.hpp"
+#include "explore/sweep/units.hpp"
 #include "tests/explore/test_util.hpp"
 
 using namespace ffp8;
@@ -120,6 +122,36 @@ TEST(ModelInput, EveryPointAgreesWithDirectPath) {
       unsigned_acts += g->min >= 0;
     }
   EXPECT_GT(unsigned_acts, 0);
+}
+
+// The network runs once per pass unit (image ranges: 40 images in batches of 2 are 20 batches,
+// cut into 10 units of 4 images), not once per tensor; the statistics merged over the units are
+// the per-tensor reads' exactly, so every output byte is the same.
+TEST(ModelInput, PassUnitsEqualPerTensorReads) {
+  const auto dir = test::scratch("model_input_passes");
+  nlohmann::json j = config(data_file(dir, 40));
+  j["inputs"][0]["calib"] = 39;
+  j["inputs"][0]["batch"] = 2;
+  j["granularity"] = {"tensor", "role"};
+  j["metrics"] = {"mse", "mean_rel_err", "kl_div"};
+  const SweepConfig c = parse_config(j, ".");
+  const auto sources = open_inputs(c);
+  const SweepPlan plan(c, sources);
+  ASSERT_EQ(plan.units().size() - plan.pass_begin(), 11u);  // 10 pass units and the direct unit
+  const WorkUnit& last = plan.units()[plan.units().size() - 2];
+  EXPECT_EQ(last.kind, WorkUnit::Kind::Pass);
+  EXPECT_EQ(last.first, 36u);
+  EXPECT_EQ(last.last, 39u);
+  EXPECT_EQ(plan.units().back().kind, WorkUnit::Kind::Direct);
+  const SweepResult once = run_sweep(c, sources);
+  const SweepResult each = run_sweep(c, sources, {}, false);
+  EXPECT_EQ(points_csv(c, once, false), points_csv(c, each, false));
+  EXPECT_EQ(points_csv(c, once, true), points_csv(c, each, true));
+  ASSERT_EQ(once.groups.size(), each.groups.size());
+  for (std::size_t g = 0; g < once.groups.size(); ++g) {
+    ASSERT_EQ(once.groups[g].count, each.groups[g].count) << once.groups[g].tensor;
+    EXPECT_EQ(once.groups[g].max_abs, each.groups[g].max_abs) << once.groups[g].tensor;
+  }
 }
 
 TEST(ModelInput, ErrorsNameTheJsonPath) {
