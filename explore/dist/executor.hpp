@@ -38,6 +38,9 @@ class Executor {
   virtual void run(const std::vector<Task>& tasks, const DoneFn& done) = 0;
   /// Processes the tasks run on (for provenance).
   virtual int ranks() const { return 1; }
+  /// How this process runs a task itself: a coordinating executor (MPI rank 0) works too, so N
+  /// ranks use N cores. Jobs call it before run(); executors without a use for it ignore it.
+  virtual void set_local(std::function<std::string(const Task&)> run_task) { (void)run_task; }
 };
 
 /// Runs tasks one after another in this process with a job (or any function of a task).

@@ -124,6 +124,7 @@ EvalOutputs run_eval_job(const EvalConfig& cfg, const EvalRunOptions& o) {
   };
   dist::LocalExecutor local(job);
   dist::Executor& executor = o.executor ? *o.executor : local;
+  executor.set_local([&job](const dist::Task& t) { return job.run(t); });
   out.evaluated = dist::run_units(
       executor, std::move(tasks), [](std::size_t) { return 1.0; },
       [&](std::size_t u, const std::string& bytes) {

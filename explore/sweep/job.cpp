@@ -247,6 +247,7 @@ SweepOutputs run_sweep_job(const SweepConfig& config, const SweepRunOptions& o) 
   d.on_record = o.on_record;
   dist::LocalExecutor local(job);
   dist::Executor& executor = o.executor ? *o.executor : local;
+  executor.set_local([&job](const dist::Task& t) { return job.run(t); });
   DriveOutcome outcome = drive(job, executor, d);
 
   SweepOutputs out;

@@ -53,7 +53,9 @@ std::uint64_t unit_of(const std::string& bytes) {
 
 void MpiExecutor::run(const std::vector<explore::dist::Task>& tasks, const explore::dist::DoneFn& done) {
   used_ = true;
-  std::size_t next = 0, busy = 0;
+  // Workers take tasks from the front (most expensive first), rank 0 from the back: [next, back)
+  // is what nobody has started.
+  std::size_t next = 0, back = tasks.size(), busy = 0;
   std::vector<std::size_t> running(static_cast<std::size_t>(mpi_.size()), 0);  // index into tasks
   auto hand_out = [&](int rank) {
     const auto& t = tasks[next];
@@ -61,10 +63,7 @@ void MpiExecutor::run(const std::vector<explore::dist::Task>& tasks, const explo
     send(rank, kTask, with_unit(t.unit, t.input));
     ++busy;
   };
-  for (int r = 1; r < mpi_.size() && next < tasks.size(); ++r) hand_out(r);
-  while (busy > 0) {
-    int tag = 0, from = 0;
-    std::string bytes = receive(MPI_ANY_SOURCE, tag, from);
+  auto collect = [&](int tag, int from, const std::string& bytes) {
     --busy;
     const std::uint64_t unit = unit_of(bytes);
     const explore::dist::Task& t = tasks[running[static_cast<std::size_t>(from)]];
@@ -73,7 +72,35 @@ void MpiExecutor::run(const std::vector<explore::dist::Task>& tasks, const explo
     if (tag != kResult || unit != t.unit)
       throw DataError(fmt::format("rank {} sent an unexpected message (tag {}, unit {})", from, tag, unit));
     done(unit, bytes.substr(sizeof unit));
-    if (next < tasks.size()) hand_out(from);
+    if (next < back) hand_out(from);
+  };
+  for (int r = 1; r < mpi_.size() && next < back; ++r) hand_out(r);
+  while (busy > 0 || (local_ && next < back)) {
+    // Answer every worker that is done, then work on a unit of rank 0's own.
+    for (int flag = 1; busy > 0 && flag;) {
+      MPI_Status st;
+      MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
+      if (!flag) break;
+      int tag = 0, from = 0;
+      const std::string bytes = receive(st.MPI_SOURCE, tag, from);
+      collect(tag, from, bytes);
+    }
+    if (local_ && next < back) {
+      const explore::dist::Task& t = tasks[--back];
+      std::string result;
+      try {
+        result = local_(t);
+      } catch (const std::exception& e) {
+        throw DataError(fmt::format("rank 0 failed on unit {} ({}): {}", t.unit, t.name, e.what()));
+      }
+      done(t.unit, std::move(result));
+      continue;
+    }
+    if (busy > 0) {
+      int tag = 0, from = 0;
+      const std::string bytes = receive(MPI_ANY_SOURCE, tag, from);
+      collect(tag, from, bytes);
+    }
   }
 }
 

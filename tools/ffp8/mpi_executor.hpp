@@ -1,7 +1,8 @@
 #pragma once
 // Dynamic load balancing over MPI ranks: rank 0 hands one unit at a time to whichever worker is
-// free (most expensive units first) and journals what comes back; workers run units with the
-// same library call a single process uses, so results do not depend on the rank count.
+// free (most expensive units first), runs units itself between messages (the cheapest first, so
+// it answers workers soon) and journals what comes back; workers run units with the same library
+// call a single process uses, so results do not depend on the rank count.
 #include <functional>
 #include <memory>
 #include <string>
@@ -12,18 +13,20 @@
 
 namespace ffp8::cli {
 
-/// Rank 0's executor: sends tasks to ranks 1..size-1 and collects results. A worker's failure
-/// throws DataError naming the rank and the unit.
+/// Rank 0's executor: sends tasks to ranks 1..size-1, runs tasks itself (with set_local's
+/// function) and collects results. A failure throws DataError naming the rank and the unit.
 class MpiExecutor : public explore::dist::Executor {
  public:
   explicit MpiExecutor(const MpiSession& mpi) : mpi_(mpi) {}
   void run(const std::vector<explore::dist::Task>& tasks, const explore::dist::DoneFn& done) override;
   int ranks() const override { return mpi_.size(); }
+  void set_local(std::function<std::string(const explore::dist::Task&)> run_task) override { local_ = std::move(run_task); }
   /// Tells every worker to return from serve_units() (when run() was called at all).
   void stop_workers() const;
 
  private:
   const MpiSession& mpi_;
+  std::function<std::string(const explore::dist::Task&)> local_;
   bool used_ = false;
 };
 
