@@ -1,5 +1,6 @@
 // ffp8::h5::File: opening, inspecting, reading and writing datasets over the HDF5 C library.
 #include "core/io/h5.hpp"
+#include "core/io/h5_compression.hpp"
 
 #include <fmt/format.h>
 
@@ -409,6 +410,13 @@ std::vector<hsize_t> chunk_dims(const std::vector<hsize_t>& dims) {
 
 }  // namespace
 
+namespace {
+thread_local bool compression_on = true;  // see h5_compression.hpp
+}  // namespace
+
+CompressionScope::CompressionScope(bool compress) : saved_(compression_on) { compression_on = compress; }
+CompressionScope::~CompressionScope() { compression_on = saved_; }
+
 void File::create_dataset(const std::string& dataset, const std::vector<std::uint64_t>& shape, DType type,
                           int uint_bytes) {
   const Impl& f = live();
@@ -450,7 +458,7 @@ void File::create_dataset(const std::string& dataset, const std::vector<std::uin
   std::uint64_t n = 1;
   for (auto d : shape) n *= d;
   constexpr std::uint64_t large = 1u << 16;
-  if (!dims.empty() && n >= large) {
+  if (compression_on && !dims.empty() && n >= large) {
     const auto chunk = chunk_dims(dims);
     check(H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data()), what);
     if (H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) {

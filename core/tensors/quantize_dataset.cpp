@@ -1,18 +1,34 @@
 #include "core/tensors/quantize_dataset.hpp"
 
+#include <chrono>
 #include <fmt/format.h>
 
 #include "core/errors.hpp"
+#include "core/io/h5_compression.hpp"
 #include "core/io/json_file.hpp"
 
 namespace ffp8 {
 
 namespace {
 constexpr std::size_t kChunk = std::size_t{1} << 20;  // elements per streamed chunk
+
+/// Adds the wall seconds since the last lap (or construction) to a counter.
+class Lap {
+ public:
+  void to(double& seconds) {
+    const auto now = std::chrono::steady_clock::now();
+    seconds += std::chrono::duration<double>(now - at_).count();
+    at_ = now;
+  }
+
+ private:
+  std::chrono::steady_clock::time_point at_ = std::chrono::steady_clock::now();
+};
 }  // namespace
 
 QuantizeReport quantize_dataset(const DatasetRef& in, const DatasetRef& out, const Format& format,
-                                const QuantOptions& qo) {
+                                const QuantOptions& qo, bool compress) {
+  Lap lap;
   const Quantizer q(format, qo);
   if (!q.fast_path()) {
     throw FormatError(fmt::format(
@@ -22,7 +38,9 @@ QuantizeReport quantize_dataset(const DatasetRef& in, const DatasetRef& out, con
   }
   const h5::File src = h5::File::open(in.file);
   QuantizeReport r{in, out, src.float_dataset(in.dataset), format, qo, {}, {}};
+  r.compressed = compress;
   const h5::DatasetInfo& info = r.info;
+  lap.to(r.read_s);
 
   h5::AtomicFile dst(out.file, h5::AtomicFile::Start::CopyExisting);
   h5::File& of = dst.file();
@@ -34,7 +52,11 @@ QuantizeReport quantize_dataset(const DatasetRef& in, const DatasetRef& out, con
     }
     of.remove(out.dataset);
   }
-  of.create_dataset(out.dataset, info.shape, h5::DType::Float32);
+  {
+    const h5::CompressionScope scope(compress);
+    of.create_dataset(out.dataset, info.shape, h5::DType::Float32);
+  }
+  lap.to(r.write_s);
 
   // Error sums in float64 over the non-NaN inputs (a NaN input can only reach here with a
   // NaN-capable format, where its error is undefined).
@@ -44,20 +66,27 @@ QuantizeReport quantize_dataset(const DatasetRef& in, const DatasetRef& out, con
     // Exact path: the double is rounded once, never through float32 first.
     std::vector<double> qd(qbuf.size());
     h5::for_each_chunk_f64(src, info.path, kChunk, [&](std::span<const double> x, std::uint64_t off) {
+      lap.to(r.read_s);
       const std::span<double> qs(qd.data(), x.size());
       r.counts += q.quantize(x, qs, off);
       meter.add(x, std::span<const double>(qs));
       for (std::size_t i = 0; i < x.size(); ++i) qbuf[i] = static_cast<float>(qd[i]);  // exact: fast_path()
+      lap.to(r.quantize_s);
       of.write(out.dataset, off, std::span<const float>(qbuf.data(), x.size()));
+      lap.to(r.write_s);
     });
   } else {
     h5::for_each_chunk(src, info.path, kChunk, [&](std::span<const float> x, std::uint64_t off) {
+      lap.to(r.read_s);
       const std::span<float> qs(qbuf.data(), x.size());
       r.counts += q.quantize(x, qs, off);
       meter.add(x, std::span<const float>(qs));
+      lap.to(r.quantize_s);
       of.write(out.dataset, off, std::span<const float>(qs));
+      lap.to(r.write_s);
     });
   }
+  lap.to(r.read_s);  // the read after the last chunk (end of the input)
   if (r.counts.nan_inputs > 0 && !format.has_nan()) {
     throw DataError(fmt::format(
         "dataset '{}' in '{}' has {} NaN value{}, and format '{}' has no NaN code; nothing was written", info.path,
@@ -73,6 +102,7 @@ QuantizeReport quantize_dataset(const DatasetRef& in, const DatasetRef& out, con
   if (qo.rounding == Rounding::Stochastic) of.set_attr(out.dataset, "ffp8_seed", std::to_string(qo.seed));
   if (auto role = src.get_string_attr(info.path, "role")) of.set_attr(out.dataset, "role", *role);
   dst.commit();
+  lap.to(r.write_s);
   return r;
 }
 
@@ -94,6 +124,9 @@ nlohmann::json to_json(const QuantizeReport& r) {
   j["mse"] = json_number(r.errors.mse());
   j["sqnr_db"] = json_number(r.errors.sqnr_db());
   j["max_abs_err"] = json_number(r.errors.max_abs);
+  j["compressed"] = r.compressed;
+  j["seconds"] = {{"read", r.read_s}, {"quantize", r.quantize_s}, {"write", r.write_s},
+                  {"total", r.read_s + r.quantize_s + r.write_s}};
   return j;
 }
 

@@ -34,14 +34,19 @@ struct QuantizeReport {
   QuantOptions options;
   QuantCounts counts;     ///< outcome counts (NaN inputs, overflow, underflow, negatives clipped)
   ErrorSums errors;       ///< error sums over the non-NaN inputs, float64
+  bool compressed = false;
+  /// Wall seconds: reading the input, quantizing (rounding and error sums), writing the output
+  /// (its chunks, attributes and the final rename).
+  double read_s = 0, quantize_s = 0, write_s = 0;
 };
 
 /// Quantizes `in` to `format` and writes `out` (see the output policy above), with provenance
 /// attributes (ffp8_format, ffp8_rounding, ffp8_saturate, ffp8_source, ffp8_seed for stochastic
 /// rounding, and the input's role). Throws FormatError when the format's values are not all
-/// float32 numbers, IoError/DataError naming the file and dataset otherwise.
+/// float32 numbers, IoError/DataError naming the file and dataset otherwise. The output is
+/// contiguous and uncompressed unless `compress` (chunked, shuffle + deflate level 1).
 QuantizeReport quantize_dataset(const DatasetRef& in, const DatasetRef& out, const Format& format,
-                                const QuantOptions& options);
+                                const QuantOptions& options, bool compress = false);
 
 /// The report as `ffp8 quantize --json` prints it (non-finite numbers as the JSON rule says).
 nlohmann::json to_json(const QuantizeReport& report);

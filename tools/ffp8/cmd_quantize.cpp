@@ -34,7 +34,8 @@ int run_quantize(const std::vector<std::string>& args) {
       ("seed", po::value<std::string>()->default_value("0"), "seed of stochastic rounding (unsigned 64-bit)")  //
       ("no-saturate", "out-of-range values become Inf/NaN where the format has them (FORMAT.md rule 5)")  //
       ("threads,j", po::value<int>()->default_value(0), "threads (0: OpenMP default); results do not depend on it")  //
-      ("json", "print the summary as one JSON object");
+      ("compress", "write the output chunked with deflate (smaller, slower); default: contiguous, uncompressed")  //
+      ("json", "print the summary as one JSON object (with the read, quantize and write seconds)");
   const auto parsed = ffp8::cli::parse_args(args, opts, {"in", "out"});
   if (!parsed) return 0;
   const po::variables_map& vm = *parsed;
@@ -51,7 +52,7 @@ int run_quantize(const std::vector<std::string>& args) {
   if (qo.threads < 0) throw ffp8::cli::UsageError(fmt::format("--threads must be 0 or more, not {}", qo.threads));
 
   const ffp8::Format format = ffp8::Format::parse(vm["format"].as<std::string>());
-  const ffp8::QuantizeReport r = ffp8::quantize_dataset(in, out, format, qo);
+  const ffp8::QuantizeReport r = ffp8::quantize_dataset(in, out, format, qo, vm.count("compress") > 0);
   if (vm.count("json")) {
     std::cout << ffp8::to_json(r).dump() << "\n";
     return 0;
@@ -72,6 +73,8 @@ int run_quantize(const std::vector<std::string>& args) {
   fmt::print("mse          {:.6g}\n", r.errors.mse());
   fmt::print("sqnr_db      {:.4g}\n", r.errors.sqnr_db());
   fmt::print("max_abs_err  {:.6g}\n", r.errors.max_abs);
+  fmt::print("seconds      read {:.3f}, quantize {:.3f}, write {:.3f}{}\n", r.read_s, r.quantize_s, r.write_s,
+             r.compressed ? " (compressed)" : "");
   return 0;
 }
 

@@ -1,6 +1,7 @@
 // `ffp8 quantize` end to end: output equals Quantizer on the same data, streaming over several
 // chunks, thread-independent stochastic rounding, existing outputs kept, and every error.
 #include <cmath>
+#include <filesystem>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
@@ -187,6 +188,32 @@ TEST_F(CliQuantize, JsonSummaryCountsMatchTheQuantizer) {
   EXPECT_NEAR(j["mse"].get<double>(), se / double(big_.size()), 1e-12 * se / double(big_.size()) + 1e-300);
   EXPECT_NEAR(j["sqnr_db"].get<double>(), 10 * std::log10(sx / se), 1e-9);
   EXPECT_EQ(j["format"], "s0e3m4b2");
+}
+
+// Uncompressed by default (the file holds every float32 of the output); --compress deflates the
+// same values; --json tells which and splits the time into read, quantize and write.
+TEST_F(CliQuantize, OutputIsUncompressedUnlessAskedAndJsonSplitsTheTime) {
+  const std::string plain = path("plain.h5"), packed = path("packed.h5");
+  const auto a = run({"quantize", "--format", "e4m3fn", "--json", in_ + ":/params/conv1/weight", plain + ":/q"});
+  ASSERT_EQ(a.rc, 0) << a.err;
+  const auto b = run({"quantize", "--format", "e4m3fn", "--json", "--compress", in_ + ":/params/conv1/weight", packed + ":/q"});
+  ASSERT_EQ(b.rc, 0) << b.err;
+  const auto ja = nlohmann::json::parse(a.out), jb = nlohmann::json::parse(b.out);
+  EXPECT_EQ(ja["compressed"], false);
+  EXPECT_EQ(jb["compressed"], true);
+  for (const char* k : {"read", "quantize", "write"}) {
+    EXPECT_GE(ja["seconds"][k].get<double>(), 0.0) << k;
+    EXPECT_GE(jb["seconds"][k].get<double>(), 0.0) << k;
+  }
+  EXPECT_NEAR(ja["seconds"]["total"].get<double>(),
+              ja["seconds"]["read"].get<double>() + ja["seconds"]["quantize"].get<double>() + ja["seconds"]["write"].get<double>(),
+              1e-9);
+  EXPECT_GE(std::filesystem::file_size(plain), 4 * big_.size());
+  EXPECT_LT(std::filesystem::file_size(packed), std::filesystem::file_size(plain) / 2);
+  EXPECT_TRUE(same_bits(read_all(plain, "/q"), read_all(packed, "/q")));
+  const auto t = run({"quantize", "--format", "e4m3fn", in_ + ":/params/conv1/weight", path("t.h5") + ":/q"});
+  ASSERT_EQ(t.rc, 0) << t.err;
+  EXPECT_NE(t.out.find("seconds      read "), std::string::npos) << t.out;
 }
 
 TEST_F(CliQuantize, ExistingOutputKeepsItsOtherDatasets) {
