@@ -1,4 +1,6 @@
-# ffp8_warnings: the project's warning set, linked by every target (interface only).
+# ffp8_warnings: the project's warning set and code-generation options (-march=native, the
+# sanitizers), linked privately by every target (interface only), so every library, the CLI, the
+# tests and the benchmarks are compiled alike. Optimisation comes from the build type alone.
 add_library(ffp8_warnings INTERFACE)
 target_compile_options(ffp8_warnings INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wconversion
   -Wno-sign-conversion -Werror=return-type

@@ -6,11 +6,11 @@
 // Accumulation is float32 everywhere (each output sums its taps in (channel, row, column) order).
 #include <omp.h>
 
-#include <Eigen/Core>
 #include <algorithm>
 #include <cstring>
 #include <vector>
 
+#include "core/eigen.hpp"
 #include "core/infer/ops.hpp"
 
 namespace ffp8::infer::ops {

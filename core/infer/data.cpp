@@ -10,6 +10,7 @@
 namespace ffp8::infer {
 
 struct DataFile::Impl {
+  Impl(std::string p, h5::File f) : path(std::move(p)), file(std::move(f)) {}
   std::string path;
   h5::File file;
   bool u8 = false, hwc = false;
@@ -26,7 +27,7 @@ DataFile& DataFile::operator=(DataFile&&) noexcept = default;
 DataFile::~DataFile() = default;
 
 DataFile DataFile::open(const std::string& path) {
-  auto d = std::unique_ptr<Impl>(new Impl{path, h5::File::open(path)});
+  auto d = std::unique_ptr<Impl>(new Impl(path, h5::File::open(path)));
   const std::string w = fmt::format("'{}'", path);
   // A file without the attribute counts as version 1 (hand-made data files stay usable).
   (void)h5::layout_version(d->file, h5::FileLayout::Data);

@@ -222,7 +222,6 @@ void Engine::forward(const float* input, std::int64_t n, std::uint64_t first_ima
     const int in0 = nd.inputs.empty() ? 0 : nd.inputs[0];  // a constant has no input
     const Shape& ishape = m.tensor_shape(in0);
     const auto out_size = static_cast<std::size_t>(n * numel(nd.shape));
-    const auto in_size = static_cast<std::size_t>(n * numel(ishape));
     std::vector<float> out;
     switch (nd.op) {
       case Op::Conv2d:

@@ -3,19 +3,13 @@
 // PyTorch's formulas, so float32 logits match PyTorch's to rounding.
 #include <omp.h>
 
-#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
+#include "core/eigen.hpp"
 #include "core/infer/ops.hpp"
 #include "core/infer/shape.hpp"
-
-// Eigen's special functions (erf) live in its unsupported tree; GCC 12 warns inside it.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <unsupported/Eigen/SpecialFunctions>
-#pragma GCC diagnostic pop
 
 namespace ffp8::infer::ops {
 

@@ -5,12 +5,13 @@
 
 #include <omp.h>
 
-#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <vector>
+
+#include "core/eigen.hpp"
 
 namespace ffp8::infer::ops {
 

@@ -1,8 +1,5 @@
 #include "hwcost/calib/calibrate.hpp"
 
-// GCC 12 reports false -Wmaybe-uninitialized inside Eigen's AVX-512 kernels (-march=native).
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <Eigen/Dense>
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -11,6 +8,7 @@
 #include <mutex>
 #include <numeric>
 
+#include "core/eigen.hpp"
 #include "core/errors.hpp"
 
 namespace ffp8::hwcost {
