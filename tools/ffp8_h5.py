@@ -328,7 +328,7 @@ def list_tensors(path):
 # ------------------------------------------------------------------------------ data files
 def open_data(path):
     """Validates a data file; returns (N, [C,H,W], has_labels). A missing ffp8_data_layout is accepted
-    (INTERFACES.md pins only /images and /labels); an unknown value is refused."""
+    (only /images and /labels are required of a data file); an unknown value is refused."""
     with open_h5(path) as f:
         if "ffp8_data_layout" in f.attrs:
             check_version(f, path, "ffp8_data_layout", DATA_LAYOUT)

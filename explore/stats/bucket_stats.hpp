@@ -1,6 +1,6 @@
 #pragma once
 // Sufficient statistics of a float32 tensor for scoring every format with man <= 7 exactly
-// (shared/design/exact-sweep.md). A value's bits split into a 17-bit key (sign, float32
+// (docs/sweep.md, "How: one pass of sufficient statistics"). A value's bits split into a 17-bit key (sign, float32
 // exponent, top 8 mantissa bits) and its 15 low mantissa bits L: x = ±(c + L*u) with c the
 // bucket's lower edge and u the float32 ulp there. Sums of L and L^2 are integers, so the
 // centred sums are exact; values with L == 0 sit exactly on the edge (where midpoints are).

@@ -198,7 +198,7 @@ class DataFileErrors(unittest.TestCase):
                 f["labels"] = np.zeros(3, np.int64)
             self.refuses(self.write(tmp, version), "ffp8_data_layout = 7")
 
-            def plain(f):   # only what INTERFACES.md pins: accepted
+            def plain(f):   # only the required /images and /labels: accepted
                 f["images"] = np.zeros((3, 4, 4, 3), np.uint8)
                 f["images"].attrs["mean"] = [0.5, 0.5, 0.5]
                 f["images"].attrs["std"] = [0.25]

@@ -1,4 +1,4 @@
-// Config loading: the minimal config of INTERFACES.md, errors naming the JSON path, overrides,
+// Config loading: the minimal config (docs/sweep.md), errors naming the JSON path, overrides,
 // input resolution errors and the config hash.
 #include <fstream>
 #include <gtest/gtest.h>

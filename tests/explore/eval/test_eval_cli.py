@@ -1,4 +1,4 @@
-"""`ffp8 eval` end to end (INTERFACES.md "Evaluation"): eval.json fields, --logits, float32 parity with
+"""`ffp8 eval` end to end (docs/inference.md): eval.json fields, --logits, float32 parity with
 PyTorch through the CLI, exit codes and one-sentence errors naming the file or key at fault.
 
 Run by CTest (tests/explore/eval/CMakeLists.txt) with FFP8_BIN and FFP8_REPO set; /usr/bin/python3.

@@ -1,4 +1,4 @@
-// `ffp8 format SPEC --json`: the fields INTERFACES.md pins and one value per code.
+// `ffp8 format SPEC --json`: its documented fields and one value per code.
 #include <nlohmann/json.hpp>
 
 #include "tests/tools/ffp8/cli_run.hpp"
