@@ -15,9 +15,12 @@ Area: `area_um2` of the fixed-layout PE (the bias is a run-time offset and does 
 analytic area); `area_um2_flexible` is the run-time configurable PE (`--flexible`) for reference.
 
   /usr/bin/python3 experiments/accuracy_area/run.py [--config ...] [--model resnet_small] [--limit N]
-      [--out results/accuracy_area] [--ffp8 PATH] [--max-candidates K]
+      [--out DIR] [--work DIR] [--ffp8 PATH] [--max-candidates K]
+
+Writes frontier.md/.csv, candidates.csv, pairs.csv and summary.json into --out; the recorded
+activations (`ffp8 record`), the sweep, every eval and the eval cache into --work; nothing else.
+`--limit 2000 --max-candidates 10 --out results/accuracy_area` regenerates the committed frontier.
 """
-import argparse
 import math
 import os
 import sys
@@ -53,18 +56,14 @@ def pareto(points, acc_key, area_key):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description="Accuracy versus PE area frontier (runs build/bin/ffp8).")
-    p.add_argument("--config", default=str(HERE / "config.json"))
-    p.add_argument("--model")
-    p.add_argument("--limit", type=int)
-    p.add_argument("--max-candidates", type=int)
-    p.add_argument("--out", default=str(X.ROOT / "results" / "accuracy_area"))
-    p.add_argument("--work")
+    p = X.parser(__doc__)
+    p.add_argument("--config", default=str(HERE / "config.json"), help="experiment config (model, layouts, candidates)")
+    p.add_argument("--model", help="model name of the bundled zoo or a .h5 file (default: the config's)")
+    p.add_argument("--max-candidates", type=int, help="pairs evaluated with ffp8 eval (default: the config's)")
     p.add_argument("--acts", help="HDF5 file with /activations/<node> already recorded (skips recording)")
-    p.add_argument("--data", help="data file (default: the config's; converted from Fashion-MNIST if missing)")
-    p.add_argument("--ffp8")
-    p.add_argument("--threads", type=int, default=0)
-    p.add_argument("--no-reuse", action="store_true")
+    X.add_run_args(p, "accuracy_area", "folder of the frontier tables",
+                   "folder of the recorded activations, the sweep, the evals and the eval cache "
+                   "(default: build/experiments/accuracy_area/work/<model>)")
     a = p.parse_args(argv)
 
     cfg = X.load_json(a.config)
@@ -79,8 +78,8 @@ def main(argv=None):
     out = Path(a.out)
     model = X.model_path(cfg["model"])
     mname = model.stem
-    work = Path(a.work) if a.work else X.ROOT / "build" / "experiments" / out.name / mname
-    runner = X.Runner(X.ffp8_binary(a.ffp8), threads=a.threads or None)
+    work = Path(a.work) if a.work else X.BUILD / "accuracy_area" / "work" / mname
+    runner = X.Runner(X.ffp8_binary(a.ffp8), threads=a.threads or None, cache=X.eval_cache(work))
     data = X.ensure_data(X.ROOT / cfg["data"] if not os.path.isabs(cfg["data"]) else cfg["data"], runner)
     reuse = not a.no_reuse
     prov = X.provenance(cfg)
@@ -95,13 +94,12 @@ def main(argv=None):
     if all(f"/activations/{n}" in paths for n in nodes):
         acts, acts_note = model, "model file /activations"
     elif a.acts:
-        acts, acts_note = Path(a.acts).resolve(), f"recorded float32 inputs in {X.rel(a.acts)} (experiments/lib/record_activations.py)"
+        acts, acts_note = Path(a.acts).resolve(), f"recorded float32 inputs in {X.rel(a.acts)} (ffp8 record)"
     else:
         acts = work / "activations.h5"
         if not (reuse and acts.exists() and acts.stat().st_mtime >= model.stat().st_mtime):
-            runner.run([X.PYTHON, str(X.ROOT / "experiments" / "lib" / "record_activations.py"), str(model), str(data),
-                        "--count", str(cfg["record"]), "--out", str(acts)])
-        acts_note = f"recorded float32 inputs of {cfg['record']} images (experiments/lib/record_activations.py)"
+            runner.record(model, data, cfg["record"], acts)
+        acts_note = f"recorded float32 inputs of {cfg['record']} images (ffp8 record)"
     ainfo = runner.inspect(acts)
     neg = {t["path"][len("/activations/"):]: t["stats"].get("neg_frac", 0) > 0 or t["stats"].get("min", 0) < 0
            for t in ainfo["tensors"] if t["path"].startswith("/activations/")}

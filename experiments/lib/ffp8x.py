@@ -2,11 +2,13 @@
 subcommands and parse their JSON outputs, provenance blocks, atomic writes and small tables.
 
 The experiments never re-implement quantization or inference: every number comes from
-`build/bin/ffp8` (`eval`, `sweep`, `hwcost`, `format`, `inspect`). The one exception, documented
-where it is used, is `record_activations.py`, which records float32 layer inputs with the
-project's own reference executor (tools/ffp8_h5.py) for the scripts that read an /activations
-file (accuracy versus area, SQNR heatmap, histograms).
+`build/bin/ffp8` (`eval`, `sweep`, `hwcost`, `format`, `inspect`, `record`).
+
+Where scripts write: only under their --out and --work folders (the eval cache is in --work unless
+$FFP8_EVAL_CACHE names one), whose defaults are below build/experiments/, never the committed
+results/ (give --out results/... to regenerate those).
 """
+import argparse
 import contextlib
 import datetime
 import hashlib
@@ -24,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = "/usr/bin/python3"  # Debian's interpreter (torch, h5py, matplotlib)
 DEFAULT_DATA = ROOT / "build" / "data" / "fashion-mnist-test.h5"
+BUILD = ROOT / "build" / "experiments"  # default home of every script's --out and --work
 ZOO = ["vgg_small", "resnet_small", "mobilenet_small", "densenet_small", "inception_small"]
 
 # Fixed 8-bit formats from prior work: (label, format spec as ffp8 accepts it, note).
@@ -36,6 +39,35 @@ FIXED_FORMATS = [
 ]
 
 FORMAT_RE = re.compile(r"^s([01])e(\d+)m(\d+)b(-?\d+)((?:-ieee|-fnuz|-fn)?)((?:-nosub)?)$")
+
+
+class _Help(argparse.RawDescriptionHelpFormatter):
+    """--help shows the module docstring as it is written and each option's default (where it has one)."""
+
+    def _get_help_string(self, action):
+        h = action.help or ""
+        d = action.default
+        if "%(default)" not in h and action.option_strings and not (d is None or d is False or d is argparse.SUPPRESS):
+            h += " (default: %(default)s)"
+        return h
+
+
+def parser(doc):
+    """The argument parser of an experiment script: its docstring as the description."""
+    return argparse.ArgumentParser(description=doc, formatter_class=_Help)
+
+
+def add_run_args(p, script, out_help, work_help):
+    """The options every experiment that runs evaluations shares: --limit, --out (default
+    build/experiments/SCRIPT/out), --work (its help names its default), --data, --ffp8, --threads,
+    --no-reuse."""
+    p.add_argument("--limit", type=int, help="images per evaluation (default: the config's; 0 = all)")
+    p.add_argument("--out", default=str(BUILD / script / "out"), help=out_help)
+    p.add_argument("--work", help=work_help)
+    p.add_argument("--data", help="data file (default: the config's; converted from Fashion-MNIST if missing)")
+    p.add_argument("--ffp8", help="ffp8 binary (default: $FFP8 or build/bin/ffp8)")
+    p.add_argument("--threads", type=int, default=0, help="threads per ffp8 run (0: OpenMP's default)")
+    p.add_argument("--no-reuse", action="store_true", help="re-run evaluations even when cached")
 
 
 def log(msg):
@@ -56,10 +88,11 @@ def ffp8_binary(arg=None):
 class Runner:
     """Runs ffp8 subcommands and records every command line (for the tables' provenance)."""
 
-    def __init__(self, ffp8, threads=None, verbose=True):
+    def __init__(self, ffp8, threads=None, verbose=True, cache=None):
         self.ffp8 = ffp8
         self.threads = threads
         self.verbose = verbose
+        self.cache = cache  # eval cache folder of cached_eval (eval_cache())
         self.commands = []
 
     def run(self, args, capture=True, cwd=None):
@@ -106,6 +139,11 @@ class Runner:
         with open(out_dir / "eval.json") as f:
             return json.load(f)
 
+    def record(self, model, data, count, out):
+        """`ffp8 record`: the float32 inputs of every conv2d/linear/matmul node of `count` images."""
+        return self.json([self.ffp8, "record", str(model), str(data), "--count", str(count), "--out", str(out),
+                          "--quiet", "--json"] + (["--threads", str(self.threads)] if self.threads else []))
+
     def sweep(self, config, out_dir):
         """Writes `config` to out_dir/sweep-config.json, runs `ffp8 sweep`, returns summary.json."""
         out_dir = Path(out_dir)
@@ -126,13 +164,21 @@ def _binary_key(path):
     return f"{st.st_size}-{int(st.st_mtime)}"
 
 
+def eval_cache(work):
+    """The eval cache of a script: $FFP8_EVAL_CACHE when set (scripts of one job share it), else
+    <work>/eval-cache."""
+    return Path(os.environ.get("FFP8_EVAL_CACHE") or Path(work) / "eval-cache")
+
+
 def cached_eval(runner, config, out_dir, reuse):
     """`ffp8 eval` of `config` into out_dir, unless an identical config was already evaluated by the
     same binary (same size and mtime): then its eval.json is reused from the content-addressed
-    cache ($FFP8_EVAL_CACHE, default build/experiments/eval-cache/<config hash>-<binary>)."""
+    cache runner.cache/<config hash>-<binary>."""
     import shutil
     out_dir = Path(out_dir)
-    cache_root = Path(os.environ.get("FFP8_EVAL_CACHE", ROOT / "build" / "experiments" / "eval-cache"))
+    if runner.cache is None:
+        raise ValueError("cached_eval needs a Runner with a cache folder (eval_cache(work))")
+    cache_root = Path(runner.cache)
     key = f"{config_hash(config)}-{_binary_key(runner.ffp8)}"
     cached = cache_root / key / "eval.json"
     if reuse and cached.exists():

@@ -21,9 +21,12 @@ selection "ffp8_paper" by MSE); its per-tensor choices become fixed per-node for
 config.
 
   /usr/bin/python3 experiments/paper_table/run.py [--config experiments/paper_table/config.json]
-      [--models resnet_small,...] [--limit N] [--out results/paper_table] [--ffp8 PATH]
+      [--models resnet_small,...] [--limit N] [--out DIR] [--work DIR] [--ffp8 PATH]
+
+Writes table.md, table.csv, layers.csv and details.json into --out, every eval and sweep (and the
+eval cache) into --work; nothing else. `--limit 2000 --out results/paper_table` regenerates the
+committed table.
 """
-import argparse
 import json
 import os
 import sys
@@ -100,17 +103,13 @@ def run_sweep_best(runner, cfg, model, data, layers, work):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description="FFP8 paper reproduction table (runs build/bin/ffp8).")
-    p.add_argument("--config", default=str(HERE / "config.json"))
+    p = X.parser(__doc__)
+    p.add_argument("--config", default=str(HERE / "config.json"), help="experiment config (models, formats, sweep)")
     p.add_argument("--models", help="comma-separated model names or .h5 files (default: the config's)")
-    p.add_argument("--limit", type=int, help="images per evaluation (default: the config's; 0 = all)")
-    p.add_argument("--out", default=str(X.ROOT / "results" / "paper_table"))
-    p.add_argument("--work", help="folder of the per-run eval.json files (default: build/experiments/<out name>)")
-    p.add_argument("--data", help="data file (default: the config's; converted from Fashion-MNIST if missing)")
-    p.add_argument("--ffp8", help="ffp8 binary (default: $FFP8 or build/bin/ffp8)")
-    p.add_argument("--threads", type=int, default=0)
+    X.add_run_args(p, "paper_table", "folder of the tables",
+                   "folder of the per-run configs, eval.json files, sweeps and the eval cache "
+                   "(default: build/experiments/paper_table/work)")
     p.add_argument("--no-sweep", action="store_true", help="skip the sweep-best row")
-    p.add_argument("--no-reuse", action="store_true", help="re-run evaluations even when cached")
     a = p.parse_args(argv)
 
     cfg = X.load_json(a.config)
@@ -123,8 +122,8 @@ def main(argv=None):
     if a.no_sweep:
         cfg["sweep"]["enabled"] = False
     out = Path(a.out)
-    work = Path(a.work) if a.work else X.ROOT / "build" / "experiments" / out.name
-    runner = X.Runner(X.ffp8_binary(a.ffp8), threads=a.threads or None)
+    work = Path(a.work) if a.work else X.BUILD / "paper_table" / "work"
+    runner = X.Runner(X.ffp8_binary(a.ffp8), threads=a.threads or None, cache=X.eval_cache(work))
     data = X.ensure_data(X.ROOT / cfg["data"] if not os.path.isabs(cfg["data"]) else cfg["data"], runner)
     reuse = not a.no_reuse
     prov = X.provenance(cfg)

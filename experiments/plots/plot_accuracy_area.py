@@ -3,8 +3,9 @@
 with the accuracy frontier and the fixed formats of prior work marked.
 
   /usr/bin/python3 experiments/plots/plot_accuracy_area.py [--in results/accuracy_area] [--out DIR]
+
+Writes accuracy_vs_area.png and .svg into --out only.
 """
-import argparse
 import csv
 import sys
 from pathlib import Path
@@ -18,12 +19,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--in", dest="inp", default=str(X.ROOT / "results" / "accuracy_area"))
-    p.add_argument("--out", help="output folder (default: the input folder)")
+    p = X.parser(__doc__)
+    p.add_argument("--in", dest="inp", default=str(X.ROOT / "results" / "accuracy_area"),
+                   help="folder with candidates.csv and summary.json of experiments/accuracy_area/run.py")
+    p.add_argument("--out", default=str(X.BUILD / "plots"), help="output folder")
     a = p.parse_args(argv)
     inp = Path(a.inp)
-    out = Path(a.out) if a.out else inp
+    out = Path(a.out)
     rows = list(csv.DictReader(open(inp / "candidates.csv")))
     summ = X.load_json(inp / "summary.json") if (inp / "summary.json").exists() else {}
     if not rows:

@@ -4,12 +4,11 @@ the format chosen for them overlaid (`ffp8 format SPEC --json` gives every code'
 
 Formats per layer come from a paper-table layers.csv (default variant "FFP8 methodology", i.e.
 what `ffp8 eval` resolved); tensor values are read from the model file (weights) and from the
-recorded activations file (/activations/<node>).
+recorded activations file (/activations/<node>, written by `ffp8 record`).
 
   /usr/bin/python3 experiments/plots/plot_histograms.py --model resnet_small --acts ACTS.h5
       [--table results/paper_table] [--nodes a,b,c] [--out DIR] [--ffp8 PATH]
 """
-import argparse
 import csv
 import sys
 from pathlib import Path
@@ -51,15 +50,16 @@ def panel(ax, values, fmt, title, color):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--model", required=True)
-    p.add_argument("--acts", required=True, help="HDF5 file with /activations/<node> (recorded inputs)")
-    p.add_argument("--table", default=str(X.ROOT / "results" / "paper_table"))
-    p.add_argument("--variant", default="FFP8 methodology")
+    p = X.parser(__doc__)
+    p.add_argument("--model", required=True, help="model name of the bundled zoo or a .h5 file")
+    p.add_argument("--acts", required=True, help="HDF5 file with /activations/<node> (`ffp8 record`)")
+    p.add_argument("--table", default=str(X.ROOT / "results" / "paper_table"),
+                   help="folder with layers.csv from experiments/paper_table/run.py")
+    p.add_argument("--variant", default="FFP8 methodology", help="the layers.csv variant whose formats are shown")
     p.add_argument("--nodes", help="comma-separated (default: first, middle and last layer)")
     p.add_argument("--max-values", type=int, default=400000, help="subsample activations to this many values")
-    p.add_argument("--out", help="output folder (default: --table)")
-    p.add_argument("--ffp8")
+    p.add_argument("--out", default=str(X.BUILD / "plots"), help="output folder")
+    p.add_argument("--ffp8", help="ffp8 binary (default: $FFP8 or build/bin/ffp8)")
     a = p.parse_args(argv)
     runner = X.Runner(X.ffp8_binary(a.ffp8), verbose=False)
     model = X.model_path(a.model)

@@ -9,7 +9,6 @@ here from the paper table's layers.csv).
   /usr/bin/python3 experiments/plots/plot_magnitudes.py [--table results/paper_table] [--models a,b]
       [--out DIR] [--ffp8 PATH]
 """
-import argparse
 import csv
 import math
 import sys
@@ -24,13 +23,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = X.parser(__doc__)
     p.add_argument("--table", default=str(X.ROOT / "results" / "paper_table"),
                    help="folder with layers.csv from experiments/paper_table/run.py")
     p.add_argument("--models", help="comma-separated (default: every model in layers.csv)")
-    p.add_argument("--variant", default="FFP8 methodology")
-    p.add_argument("--out", help="output folder (default: --table)")
-    p.add_argument("--ffp8")
+    p.add_argument("--variant", default="FFP8 methodology", help="the layers.csv variant whose formats are shown")
+    p.add_argument("--out", default=str(X.BUILD / "plots"), help="output folder")
+    p.add_argument("--ffp8", help="ffp8 binary (default: $FFP8 or build/bin/ffp8)")
     a = p.parse_args(argv)
     runner = X.Runner(X.ffp8_binary(a.ffp8), verbose=False)
     table = Path(a.table)

@@ -9,7 +9,6 @@ Either pass --points to plot an existing points.csv (it must contain range-bias 
       [--weight-node N] [--act-node N] [--bias-min -8 --bias-max 40] [--out DIR] [--work DIR]
   /usr/bin/python3 experiments/plots/sqnr_heatmap.py --points points.csv --out DIR
 """
-import argparse
 import csv
 import sys
 from pathlib import Path
@@ -37,20 +36,20 @@ def run_sweeps(runner, model, acts, wnode, anode, bias_min, bias_max, exps, work
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = X.parser(__doc__)
     p.add_argument("--points", help="existing points.csv (range bias)")
     p.add_argument("--fit-points", help="optional points.csv of the same tensors with bias 'fit'")
-    p.add_argument("--model")
-    p.add_argument("--acts")
-    p.add_argument("--weight-node")
-    p.add_argument("--act-node")
-    p.add_argument("--bias-min", type=int, default=-8)
-    p.add_argument("--bias-max", type=int, default=40)
-    p.add_argument("--exp", default="2,3,4,5")
+    p.add_argument("--model", help="model name of the bundled zoo or a .h5 file (with --acts: run the sweeps)")
+    p.add_argument("--acts", help="HDF5 file with /activations/<node> (`ffp8 record`)")
+    p.add_argument("--weight-node", help="node whose weight is shown (default: the activation node)")
+    p.add_argument("--act-node", help="node whose input is shown (default: the middle one of --acts)")
+    p.add_argument("--bias-min", type=int, default=-8, help="smallest bias swept")
+    p.add_argument("--bias-max", type=int, default=40, help="largest bias swept")
+    p.add_argument("--exp", default="2,3,4,5", help="comma-separated exponent widths")
     p.add_argument("--act-sign", type=int, default=0, choices=(0, 1), help="sign of the activation layouts shown")
-    p.add_argument("--out", required=True)
-    p.add_argument("--work")
-    p.add_argument("--ffp8")
+    p.add_argument("--out", required=True, help="output folder of the plot and its commands")
+    p.add_argument("--work", help="folder of the sweeps (default: build/experiments/sqnr_heatmap)")
+    p.add_argument("--ffp8", help="ffp8 binary (default: $FFP8 or build/bin/ffp8)")
     a = p.parse_args(argv)
     out = Path(a.out)
     if a.points:
@@ -65,7 +64,7 @@ def main(argv=None):
         anodes = [t["path"].split("/")[-1] for t in info["tensors"] if t["path"].startswith("/activations/")]
         anode = a.act_node or anodes[len(anodes) // 2]
         wnode = a.weight_node or anode
-        work = Path(a.work) if a.work else X.ROOT / "build" / "experiments" / "sqnr_heatmap"
+        work = Path(a.work) if a.work else X.BUILD / "sqnr_heatmap"
         pts, fitpts = run_sweeps(runner, model, Path(a.acts).resolve(), wnode, anode, a.bias_min, a.bias_max,
                                  [int(e) for e in a.exp.split(",")], work)
         X.write_atomic(out / "sqnr_heatmap_commands.txt", "\n".join(runner.commands) + "\n")

@@ -12,8 +12,14 @@
 # resnet_small), QUICKSTART_LIMIT (images per evaluation, default 2000), QUICKSTART_OUT (default
 # results/quickstart), QUICKSTART_WORK (intermediate files, default build/experiments/quickstart),
 # QUICKSTART_DATA (data file, default build/data/fashion-mnist-test.h5, converted if missing),
-# QUICKSTART_CONFIGS (folder with paper_table.json and accuracy_area.json, default this folder).
+# QUICKSTART_CONFIGS (folder with paper_table.json and accuracy_area.json, default this folder),
+# FFP8_EVAL_CACHE (the evaluations' cache, default QUICKSTART_WORK/eval-cache).
+# It writes only into QUICKSTART_OUT and QUICKSTART_WORK (and converts a missing data file).
 set -euo pipefail
+if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then
+  sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+  exit 0
+fi
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 PY=/usr/bin/python3
@@ -45,16 +51,17 @@ if [ ! -f "$DATA" ]; then
   $PY tools/convert_data.py fashion-mnist --split test --out "$DATA"
 fi
 mkdir -p "$OUT" "$WORK"
+export FFP8_EVAL_CACHE=${FFP8_EVAL_CACHE:-$WORK/eval-cache}  # shared by the paper table and the frontier
 
 echo "quickstart: [1/4] paper table on $MNAME ($LIMIT images per run)"
 $PY experiments/paper_table/run.py --config "$HERE/paper_table.json" --models "$MODEL_FILE" --limit "$LIMIT" \
   --data "$DATA" --out "$OUT/paper_table" --work "$WORK/paper_table"
 
-# Float32 layer inputs of 256 images for the accuracy-area sweep and the plots (the paper table's
-# sweep reads the model itself; these scripts still read an /activations file).
+# Float32 layer inputs of 256 images for the accuracy-area sweep and the plots, recorded by the
+# engine (the paper table's sweep reads the model itself; these scripts read an /activations file).
 ACTS=$WORK/$MNAME-activations.h5
-if [ ! -f "$ACTS" ] || [ "$MODEL_FILE" -nt "$ACTS" ]; then
-  $PY experiments/lib/record_activations.py "$MODEL_FILE" "$DATA" --count 256 --out "$ACTS"
+if [ ! -f "$ACTS" ] || [ "$MODEL_FILE" -nt "$ACTS" ] || [ "$FFP8" -nt "$ACTS" ]; then
+  "$FFP8" record "$MODEL_FILE" "$DATA" --count 256 --out "$ACTS" --quiet
 fi
 
 echo "quickstart: [2/4] accuracy versus area"

@@ -8,6 +8,10 @@
 # initialised torchvision ResNet-50 (tools/export.py: never downloads weights) with random images.
 #   experiments/scaling/measure.sh [build/bin/ffp8]     (about 3 minutes; needs /usr/bin/python3 with torch)
 set -euo pipefail
+if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then
+  sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+  exit 0
+fi
 cd "$(dirname "$0")/../.."
 FFP8=$(realpath "${1:-build/bin/ffp8}")
 T=$(mktemp -d)
