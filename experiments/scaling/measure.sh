@@ -2,8 +2,9 @@
 # Per-unit costs of sweeps and evaluations on this machine, in CPU seconds of one thread
 # (`--threads 1`, user time: robust to other load on a shared machine), for docs/scaling.md:
 #   stats pass per element, stats-path scoring per (group, format) for tensor and channel groups,
-#   channel-group overhead, direct path per (element, format), a ResNet-50 (224x224) forward per
-#   image (an activation unit runs calib of them), and an eval candidate per image.
+#   channel-group overhead, direct path per (element, format), the activations of a ResNet-50
+#   (224x224) per calibration image (one forward pass with every activation's statistics, the
+#   pass units' cost), and an eval candidate per image.
 # Inputs are made in a temp folder: seeded normal tensors (8 x 1024 x 16384) and a randomly
 # initialised torchvision ResNet-50 (tools/export.py: never downloads weights) with random images.
 #   experiments/scaling/measure.sh [build/bin/ffp8]     (about 3 minutes; needs /usr/bin/python3 with torch)
@@ -45,19 +46,20 @@ echo "{$IN, \"space\": {\"width\": 8, \"sign\": 1, \"exp\": 4, \"bias\": \"fit\"
 echo "{$IN, \"space\": {$ALL, \"bias\": \"fit\"}, \"granularity\": \"channel\"}" >"$T/chan.json"
 echo "{$IN, \"space\": {\"width\": 8, \"sign\": 1, \"exp\": [2, 3, 4, 5], \"bias\": \"fit\"}, \"direct_only\": true}" >"$T/direct.json"
 cat >"$T/act.json" <<'J'
-{"inputs": [{"model": "resnet50.h5", "data": "img.h5", "calib": 4, "batch": 4, "weights": false}],
+{"inputs": [{"model": "resnet50.h5", "data": "img.h5", "calib": 16, "batch": 4, "weights": false}],
  "space": {"width": 8, "sign": [0, 1], "exp": [2, 3, 4, 5], "bias": "fit"}, "selection": {"strategy": "none"}}
 J
 cat >"$T/eval.json" <<'J'
 {"model": "resnet50.h5", "data": "img.h5", "limit": 16, "batch": 8, "calib": 0,
  "formats": {"weight": "e4m3fn", "activation": "e4m3fn"}}
 J
+sed 's/"e4m3fn"/"float32"/g' "$T/eval.json" >"$T/eval32.json"   # all float32: eval runs one engine
 one=$(cpu sweep "$T/one.json"); many=$(cpu sweep "$T/many.json"); chan1=$(cpu sweep "$T/chan1.json")
 chan=$(cpu sweep "$T/chan.json"); direct=$(cpu sweep "$T/direct.json"); act=$(cpu sweep "$T/act.json")
-ev=$(cpu eval "$T/eval.json")
-"$PY" - "$one" "$many" "$chan1" "$chan" "$direct" "$act" "$ev" <<'PY'
+ev=$(cpu eval "$T/eval.json"); ev32=$(cpu eval "$T/eval32.json")
+"$PY" - "$one" "$many" "$chan1" "$chan" "$direct" "$act" "$ev" "$ev32" <<'PY'
 import sys
-one, many, chan1, chan, direct, act, ev = map(float, sys.argv[1:])
+one, many, chan1, chan, direct, act, ev, ev32 = map(float, sys.argv[1:])
 n = 8 * 1024 * 16384                      # elements of big8.h5
 print(f"uptime: {open('/proc/loadavg').read().split()[0]} load; CPU seconds of one thread:")
 print(f"  one format, 8 tensors:            {one:.2f} s  -> stats pass {one / n * 1e9:.2f} ns/element")
@@ -65,6 +67,7 @@ print(f"  854 formats x 8 tensor groups:    {many:.2f} s  -> {(many - one) / (8 
 print(f"  8192 channel groups, one format:  {chan1:.2f} s  -> {(chan1 - one) / 8192 * 1e6:.0f} us per channel group (16384 elements)")
 print(f"  8192 channel groups x 14 formats: {chan:.2f} s  -> {(chan - chan1) / (8192 * 13) * 1e6:.1f} us per (channel group, format)")
 print(f"  direct path, 4 formats:           {direct:.2f} s  -> {(direct - one) / (4 * n) * 1e9:.2f} ns per (element, format)")
-print(f"  ResNet-50 activations, calib 4:   {act:.2f} s  -> {act / (54 * 4):.3f} s per image forward (54 units x 4 images)")
+print(f"  ResNet-50 activations, calib 16:  {act:.2f} s  -> {act / 16:.3f} s per image (forward + 54 activations' statistics)")
 print(f"  ResNet-50 eval e4m3fn, 16 images: {ev:.2f} s  -> {ev / 16:.3f} s per image (quantized + float32 engines)")
+print(f"  ResNet-50 eval float32, 16 images: {ev32:.2f} s  -> {ev32 / 16:.3f} s per image forward (one float32 engine)")
 PY
