@@ -142,6 +142,17 @@ def _int_list(v, name, where, positive=False):
         raise LayoutError(f"{where}: attribute '{name}' must be a list of {kind}, found {v!r}")
 
 
+def _check_keys(where, op, what, given, allowed, required):
+    """Refuses keys of `given` outside `allowed` and missing `required` ones; `what` names them
+    in the message ("attribute", "param")."""
+    unknown = set(given) - set(allowed)
+    if unknown:
+        raise LayoutError(f"{where}: unknown {what}(s) {sorted(unknown)} for op '{op}'")
+    missing = set(required) - set(given)
+    if missing:
+        raise LayoutError(f"{where}: missing {what}(s) {sorted(missing)} for op '{op}'")
+
+
 def validate_graph(graph, path="<graph>", layout=MODEL_LAYOUT):
     """Checks the JSON graph structure: closed op list (ops of `layout` and before), attr keys,
     topological order, names."""
@@ -179,12 +190,7 @@ def validate_graph(graph, path="<graph>", layout=MODEL_LAYOUT):
         for t in node["inputs"]:
             if t not in defined:
                 raise LayoutError(f"{where}: input '{t}' is not a graph input or an earlier node's output")
-        unknown = set(node["attrs"]) - set(attr_keys)
-        if unknown:
-            raise LayoutError(f"{where}: unknown attribute(s) {sorted(unknown)} for op '{op}'")
-        missing = set(attr_keys) - set(node["attrs"])
-        if missing:
-            raise LayoutError(f"{where}: missing attribute(s) {sorted(missing)} for op '{op}'")
+        _check_keys(where, op, "attribute", node["attrs"], attr_keys, attr_keys)
         a = node["attrs"]
         for k in ("stride", "padding", "dilation", "kernel_size", "output_size"):
             if k in a:
@@ -197,12 +203,7 @@ def validate_graph(graph, path="<graph>", layout=MODEL_LAYOUT):
                 _int_list(a[k], k, where, positive=True)
         if op == "gelu" and a["approximate"] not in ("none", "tanh"):
             raise LayoutError(f"{where}: attribute 'approximate' must be \"none\" or \"tanh\", found {a['approximate']!r}")
-        bad = set(node["params"]) - set(allowed)
-        if bad:
-            raise LayoutError(f"{where}: unknown param(s) {sorted(bad)} for op '{op}'")
-        lack = set(required) - set(node["params"])
-        if lack:
-            raise LayoutError(f"{where}: missing param(s) {sorted(lack)} for op '{op}'")
+        _check_keys(where, op, "param", node["params"], allowed, required)
         defined.add(name)
     if graph["outputs"][0] not in defined:
         raise LayoutError(f"{path}: graph output '{graph['outputs'][0]}' is not defined")

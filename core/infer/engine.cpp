@@ -12,6 +12,7 @@
 
 #include "core/errors.hpp"
 #include "core/threads.hpp"
+#include "core/infer/data.hpp"
 #include "core/infer/int8.hpp"
 #include "core/infer/ops.hpp"
 
@@ -376,6 +377,19 @@ void Engine::forward(const float* input, std::int64_t n, std::uint64_t first_ima
   const std::vector<float>& res = vals[static_cast<std::size_t>(m.output)];
   std::copy(res.begin(), res.begin() + n * m.num_classes, logits);
   for (auto& v : vals) wk.release(std::move(v));
+}
+
+void run_images(Engine& engine, const DataFile& data, std::int64_t first, std::int64_t end, std::int64_t batch,
+                const std::function<void(std::int64_t done)>& after) {
+  const std::int64_t per = numel(engine.model().input_shape);
+  std::vector<float> buf(static_cast<std::size_t>(std::min(batch, std::max<std::int64_t>(end - first, 0)) * per));
+  for (std::int64_t b = first; b < end; b += batch) {
+    const std::int64_t n = std::min(batch, end - b);
+    const std::span<float> in(buf.data(), static_cast<std::size_t>(n * per));
+    data.read(b, n, in);
+    engine.run(in, n, static_cast<std::uint64_t>(b));
+    if (after) after(b + n);
+  }
 }
 
 }  // namespace ffp8::infer

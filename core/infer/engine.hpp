@@ -99,4 +99,12 @@ class Engine {
   std::vector<float> logits_;
 };
 
+class DataFile;
+
+/// Runs images [first, end) of `data` through `engine`, `batch` images at a time from `first`
+/// (memory: one batch of inputs), each with its global index so taps and stochastic rounding see
+/// the same images whoever reads them; `after(done)` follows each batch (images done up to `done`).
+void run_images(Engine& engine, const DataFile& data, std::int64_t first, std::int64_t end, std::int64_t batch,
+                const std::function<void(std::int64_t done)>& after = {});
+
 }  // namespace ffp8::infer

@@ -96,15 +96,9 @@ RecordReport record_activations(const std::string& model_path, const std::string
     const auto per = static_cast<std::uint64_t>(infer::numel(ev.shape));
     f.write("/activations/" + r.tensors[static_cast<std::size_t>(s)].name, ev.first_image * per, ev.values);
   });
-  const std::int64_t in_per = infer::numel(model->input_shape);
-  std::vector<float> buf(static_cast<std::size_t>(std::min(o.batch, o.count) * in_per));
-  for (std::int64_t b = 0; b < o.count; b += o.batch) {
-    const std::int64_t n = std::min(o.batch, o.count - b);
-    const std::span<float> in(buf.data(), static_cast<std::size_t>(n * in_per));
-    data.read(b, n, in);
-    engine.run(in, n, static_cast<std::uint64_t>(b));
-    if (o.progress) o.progress(b + n, o.count);
-  }
+  infer::run_images(engine, data, 0, o.count, o.batch, [&](std::int64_t done) {
+    if (o.progress) o.progress(done, o.count);
+  });
   file.commit();
   return r;
 }

@@ -48,15 +48,8 @@ class ModelPass : public TapPass {
       if (slot < 0) return;
       fn(static_cast<std::size_t>(slot), ev.values, ev.first_image * per_[static_cast<std::size_t>(slot)]);
     });
-    const std::int64_t in_per = infer::numel(model_->input_shape);
-    const auto end = std::min<std::int64_t>(calib_, static_cast<std::int64_t>(last));
-    std::vector<float> buf(static_cast<std::size_t>(batch_ * in_per));
-    for (auto b = static_cast<std::int64_t>(first); b < end; b += batch_) {
-      const std::int64_t n = std::min(batch_, end - b);
-      std::span<float> in(buf.data(), static_cast<std::size_t>(n * in_per));
-      data_->read(b, n, in);
-      engine.run(in, n, static_cast<std::uint64_t>(b));
-    }
+    infer::run_images(engine, *data_, static_cast<std::int64_t>(first),
+                      std::min<std::int64_t>(calib_, static_cast<std::int64_t>(last)), batch_);
   }
 
  private:
@@ -119,14 +112,9 @@ class ActivationSource : public TensorSource {
         fn(ev.values.subspan(at - ev.first_image * per_, len), at);
       }
     });
-    const std::int64_t in_per = infer::numel(model_->input_shape);
-    std::vector<float> buf(static_cast<std::size_t>(batch_ * in_per));
-    for (std::int64_t b = img0 / batch_ * batch_; b < img1; b += batch_) {
-      const std::int64_t n = std::min(batch_, calib_ - b);
-      std::span<float> in(buf.data(), static_cast<std::size_t>(n * in_per));
-      data_->read(b, n, in);
-      engine.run(in, n, static_cast<std::uint64_t>(b));
-    }
+    // Whole batches aligned to multiples of batch_ from image 0 (the same batches as a whole pass).
+    infer::run_images(engine, *data_, img0 / batch_ * batch_, std::min(calib_, (img1 + batch_ - 1) / batch_ * batch_),
+                      batch_);
   }
 
  private:
