@@ -1,5 +1,5 @@
 #pragma once
-// The FFP8 family of formats (shared/spec/FORMAT.md): a small value type with parsing,
+// The FFP8 family of formats: a small value type with parsing,
 // printing, validation and the derived range facts every other component needs.
 #include <cstdint>
 #include <string>
