@@ -21,17 +21,18 @@ Main entry points:
 
 Errors are the library's, with its one-sentence messages: a bad format name, config or input is a
 ValueError (FormatError, ConfigError, DataError, ModelError), an unreadable file an OSError
-(FileNotFoundError when it does not exist). Input arrays must be float32 or float64: integer (and
+(FileNotFoundError when it does not exist: FileMissingError, or MissingFileError for a file a
+config names, which is also a ConfigError). Input arrays must be float32 or float64: integer (and
 float16 or bool) arrays are refused with a TypeError rather than converted silently.
 """
 from . import _ffp8
 from ._ffp8 import ConfigError, DataError, FileMissingError, FormatError, IoError, ModelError
 from .format import Format, fit, presets
 from .codec import decode, encode, quantize, ROUNDINGS
-from .jobs import EvalResult, SweepResult, eval, sweep
+from .jobs import EvalResult, MissingFileError, SweepResult, eval, sweep
 
 __all__ = [
     "Format", "quantize", "encode", "decode", "fit", "presets", "ROUNDINGS", "sweep", "eval",
     "SweepResult", "EvalResult", "FormatError", "ConfigError", "DataError", "ModelError", "IoError",
-    "FileMissingError",
+    "FileMissingError", "MissingFileError",
 ]

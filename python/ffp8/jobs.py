@@ -9,6 +9,23 @@ import os
 from typing import Any, NamedTuple, Optional
 
 from . import _ffp8
+from ._ffp8 import ConfigError
+
+
+class MissingFileError(ConfigError, FileNotFoundError):
+    """A config names a file that does not exist (a ConfigError naming the JSON path, and a
+    FileNotFoundError)."""
+
+
+def _call(fn, *args):
+    """fn(*args), with a config error about a missing file raised as MissingFileError."""
+    try:
+        return fn(*args)
+    except ConfigError as e:
+        msg = str(e)
+        if "does not exist" in msg or "no such file" in msg:
+            raise MissingFileError(msg) from None
+        raise
 
 
 class SweepResult(NamedTuple):
@@ -74,7 +91,7 @@ def sweep(config, *, overrides=(), threads=None, out=None, base_dir=None):
     A bad config raises ConfigError (a ValueError) naming the JSON path; a missing input file
     FileNotFoundError.
     """
-    r = _ffp8.sweep(_source(config, overrides, threads, base_dir), os.fspath(out) if out is not None else "")
+    r = _call(_ffp8.sweep, _source(config, overrides, threads, base_dir), os.fspath(out) if out is not None else "")
     return SweepResult(_table(r["points_csv"]), _table(r["pareto_csv"]), json.loads(r["summary_json"]))
 
 
@@ -87,7 +104,7 @@ def eval(config, *, overrides=(), threads=None, out=None, base_dir=None):  # noq
     ...                "limit": 500, "formats": {"weight": "fit:s1e4m3", "activation": "fit:s0e4m4"}})
     >>> r.summary["top1"]
     """
-    r = _ffp8.eval(_source(config, overrides, threads, base_dir), os.fspath(out) if out is not None else "")
+    r = _call(_ffp8.eval, _source(config, overrides, threads, base_dir), os.fspath(out) if out is not None else "")
     docs = [json.loads(d) for d in r["documents_json"]]
     if not r["names"]:
         doc = docs[0]
