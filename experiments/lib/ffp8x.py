@@ -2,7 +2,8 @@
 subcommands and parse their JSON outputs, provenance blocks, atomic writes and small tables.
 
 The experiments never re-implement quantization or inference: every number comes from
-`build/bin/ffp8` (`eval`, `sweep`, `hwcost`, `format`, `inspect`, `record`).
+`build/bin/ffp8` (`eval`, `sweep`, `hwcost`, `format`, `inspect`, `record`), and format names are
+parsed by the library through the `ffp8` Python module (build/python), not by a regex here.
 
 Where scripts write: only under their --out and --work folders (the eval cache is in --work unless
 $FFP8_EVAL_CACHE names one), whose defaults are below build/experiments/, never the committed
@@ -14,7 +15,6 @@ import datetime
 import hashlib
 import json
 import os
-import re
 import shlex
 import socket
 import subprocess
@@ -37,8 +37,6 @@ FIXED_FORMATS = [
     ("OCP E5M2", "e5m2", "s1e5m2b15-ieee, max 57344"),
     ("E3M4", "e3m4", "s1e3m4b3-fn, max 30"),
 ]
-
-FORMAT_RE = re.compile(r"^s([01])e(\d+)m(\d+)b(-?\d+)((?:-ieee|-fnuz|-fn)?)((?:-nosub)?)$")
 
 
 class _Help(argparse.RawDescriptionHelpFormatter):
@@ -202,14 +200,27 @@ def cached_eval(runner, config, out_dir, reuse):
     return ej
 
 
+def ffp8_module():
+    """The `ffp8` Python module of this checkout (build/python), else the one on sys.path."""
+    own = ROOT / "build" / "python"
+    if own.is_dir() and str(own) not in sys.path:
+        sys.path.insert(0, str(own))
+    import ffp8
+    return ffp8
+
+
 def parse_format(name):
-    """(sign, exp, man, bias, suffix) of a canonical format name, or None (float32, lists)."""
+    """(sign, exp, man, bias, suffix) of a format name, or None (float32, int8, lists). Parsed by
+    the library (ffp8.Format), so it accepts exactly what the CLI accepts; suffix is e.g. "-fn-nosub"."""
     if not isinstance(name, str):
         return None
-    m = FORMAT_RE.match(name)
-    if not m:
+    ffp8 = ffp8_module()
+    try:
+        f = ffp8.Format(name)
+    except ValueError:
         return None
-    return int(m.group(1)), int(m.group(2)), int(m.group(3)), int(m.group(4)), m.group(5) + m.group(6)
+    suffix = ("" if f.specials == "none" else "-" + f.specials) + ("" if f.subnormals else "-nosub")
+    return f.sign, f.exp, f.man, f.bias, suffix
 
 
 def layer_formats_summary(layers, key):
