@@ -7,7 +7,7 @@ The codec is the C++ library's, so every result equals the `ffp8` command line's
 >>> f
 Format('s1e4m3b7-fn')
 >>> ffp8.quantize(np.array([0.3, 500.0, -1e-4], dtype=np.float32), f)
-array([ 0.3125, 448.    , -0.    ], dtype=float32)
+array([ 3.125e-01,  4.480e+02, -0.000e+00], dtype=float32)
 
 Main entry points:
 
