@@ -1,5 +1,5 @@
 #pragma once
-// Exact decoding of codes and encoding of representable values (FORMAT.md "Values").
+// Exact decoding of codes and encoding of representable values (docs/formats.md "Values").
 #include <cstdint>
 
 #include "core/format/format.hpp"
@@ -20,10 +20,10 @@ CodeValue decode(const Format& f, std::uint32_t code);
 
 /// The special codes of a format (only meaningful when the format has them).
 struct SpecialCodes {
-  std::uint32_t max_code;  ///< code of max(V)
-  std::uint32_t inf_code;  ///< code of +Inf (ieee only)
+  std::uint32_t max_code;  ///< code of max(V) (no sign bit)
+  std::uint32_t inf_code;  ///< code of +Inf (ieee, or the -inf modifier)
   std::uint32_t nan_code;  ///< canonical NaN code (positive sign, except fnuz's 1000...0)
-  std::uint32_t sign_bit;  ///< 1 << (width - 1) for signed formats, else 0
+  std::uint32_t sign_bit;  ///< 1 << (width - 1) for signed float formats, else 0
 };
 /// The special codes of `f`.
 SpecialCodes special_codes(const Format& f);

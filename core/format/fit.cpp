@@ -7,7 +7,7 @@ namespace ffp8 {
 
 int fit_bias(const Format& f, double a) {
   constexpr int kLo = -1000, kHi = 1000;
-  if (!(a > 0)) return (1 << (f.exp - 1)) - 1;
+  if (!(a > 0)) return f.exp >= 1 && !f.is_int() ? (1 << (f.exp - 1)) - 1 : 0;
   if (!std::isfinite(a)) return kLo;
   Format f0 = f;
   f0.bias = 0;

@@ -8,7 +8,7 @@ namespace ffp8 {
 /// Fit bias for the template of `f` (sign, exp, man, specials; its own bias is ignored) and
 /// largest magnitude `a`:
 /// the largest b in [-1000, 1000] with max(V) >= a. `a` of 0 or NaN (no data) gives the IEEE
-/// bias 2^(exp-1) - 1; an infinite `a` gives -1000. Exact: checked by brute force in tests.
+/// bias 2^(exp-1) - 1 (0 for exp = 0 and integers); an infinite `a` gives -1000. Exact: checked by brute force in tests.
 int fit_bias(const Format& f, double a);
 
 /// The fit rule's `a` for a format of sign `sign` on data with largest magnitude `max_abs` and

@@ -282,9 +282,18 @@ Params make_params(const Format& f, const QuantOptions& o, const SpecialCodes& c
   p.qmin = p.emin - f.man;
   p.max_value = static_cast<float>(max);
   p.max_bits = std::bit_cast<std::uint32_t>(p.max_value);
-  p.thresh_bits = std::bit_cast<std::uint32_t>(static_cast<float>(thresh));
-  p.nonsat = !o.saturate && (o.rounding == Rounding::Rne || o.rounding == Rounding::Rna) &&
-             (f.has_inf() || f.has_nan());
+  // Non-saturating overflow (rule 5): |x| bits >= thresh_bits become Inf/NaN. rne: beyond
+  // max + ulp/2, and exactly at it only when max(V)'s code is odd (the virtual next code is
+  // max_code + 1 and the tie goes to the even one); rna: from max + ulp/2 on; rtz and stochastic
+  // saturate finite x. ±Inf inputs overflow in every mode (their bits are kInfBits).
+  const std::uint32_t t = std::bit_cast<std::uint32_t>(static_cast<float>(thresh));  // exact: fast_ checks it
+  switch (o.rounding) {
+    case Rounding::Rne: p.thresh_bits = (codes.max_code & 1u) ? t : t + 1; break;
+    case Rounding::Rna: p.thresh_bits = t; break;
+    case Rounding::Rtz:
+    case Rounding::Stochastic: p.thresh_bits = kInfBits; break;
+  }
+  p.nonsat = !o.saturate && (f.has_inf() || f.has_nan());
   p.ovf_value = f.has_inf() ? INFINITY : (f.has_nan() ? NAN : p.max_value);
   p.max_code = codes.max_code;
   p.ovf_code = f.has_inf() ? codes.inf_code : (f.has_nan() ? codes.nan_code : codes.max_code);
@@ -339,15 +348,39 @@ struct CodesK {
   }
 };
 
+
+/// The exact scalar path over a batch (integers, -nz formats, and float members outside the fast
+/// kernels' range): round() per value, in parallel blocks like the kernels.
+template <typename Out, typename Store>
+QuantCounts exact_batch(const Quantizer& q, const float* in, Out* out, std::size_t len, std::uint64_t first,
+                        Store store) {
+  return run_blocks(len, first, q.options(), [&](std::size_t off, std::size_t n, std::uint32_t, std::uint32_t) {
+    std::uint64_t nan_c = 0, ovf_c = 0, unf_c = 0, neg_c = 0;
+    for (std::size_t i = off; i < off + n; ++i) {
+      const Rounded r = q.round(in[i], first + i);
+      out[i] = store(r);
+      nan_c += r.outcome == Outcome::NanInput;
+      ovf_c += r.outcome == Outcome::Overflow;
+      unf_c += r.outcome == Outcome::Underflow;
+      neg_c += r.outcome == Outcome::NegClipped;
+    }
+    return make_counts(n, nan_c, ovf_c, unf_c, neg_c);
+  });
+}
+
 }  // namespace
 
 QuantCounts Quantizer::quantize(std::span<const float> in, std::span<float> out,
                                 std::uint64_t first_index) const {
   if (in.size() != out.size())
     throw DataError(fmt::format("quantize: input has {} values but output has {}", in.size(), out.size()));
+  if (!float32_ok_)
+    throw FormatError(fmt::format("format {} has values that are not float32 numbers (its values reach 2^{} and "
+                                  "its spacing 2^{}; float32 holds 2^-149 .. below 2^128): quantize to float64 instead",
+                                  format_.name(), format_.top_exponent(), format_.min_quantum_exponent()));
   if (!fast_)
-    throw FormatError(fmt::format("format {} has values that are not float32 (range beyond 2^-149..2^128); "
-                                  "quantize to float64 instead", format_.name()));
+    return exact_batch(*this, in.data(), out.data(), in.size(), first_index,
+                       [](const Rounded& r) { return static_cast<float>(r.value); });
   const Params p = make_params(format_, options_, codes_, max_, overflow_threshold_);
   return dispatch<ValuesK>(format_, options_.rounding, in.data(), out.data(), in.size(), p, first_index, options_);
 }
@@ -356,20 +389,9 @@ QuantCounts Quantizer::encode(std::span<const float> in, std::span<std::uint16_t
                               std::uint64_t first_index) const {
   if (in.size() != codes.size())
     throw DataError(fmt::format("encode: input has {} values but output has {}", in.size(), codes.size()));
-  if (!fast_) {
-    // Exact scalar path for formats beyond float32's range.
-    QuantCounts c;
-    c.count = in.size();
-    for (std::size_t i = 0; i < in.size(); ++i) {
-      const Rounded r = round(in[i], first_index + i);
-      codes[i] = static_cast<std::uint16_t>(r.code);
-      c.nan_inputs += r.outcome == Outcome::NanInput;
-      c.overflow += r.outcome == Outcome::Overflow;
-      c.underflow += r.outcome == Outcome::Underflow;
-      c.neg_clipped += r.outcome == Outcome::NegClipped;
-    }
-    return c;
-  }
+  if (!fast_)  // exact scalar path for formats the kernels do not cover
+    return exact_batch(*this, in.data(), codes.data(), in.size(), first_index,
+                       [](const Rounded& r) { return static_cast<std::uint16_t>(r.code); });
   const Params p = make_params(format_, options_, codes_, max_, overflow_threshold_);
   return dispatch<CodesK>(format_, options_.rounding, in.data(), codes.data(), in.size(), p, first_index, options_);
 }

@@ -65,14 +65,20 @@ class Quantizer {
 
   const Format& format() const { return format_; }
   const QuantOptions& options() const { return options_; }
-  /// True when the vectorized float32 path applies (every value of the format is a float32).
+  /// True when the vectorized float32 path applies (today's float members whose values and
+  /// overflow threshold are float32 numbers; integers and -nz formats use the exact path).
   bool fast_path() const { return fast_; }
+  /// True when quantize(float) accepts the format: every value is a float32 (subnormals included).
+  bool float32_output() const { return float32_ok_; }
+  /// True when a value beyond max(V) (`a` = |x|, incl. Inf) becomes Inf/NaN rather than max(V):
+  /// FORMAT rule 5 (non-saturating: the virtual next code max+1 decides, ±Inf always overflows).
+  bool overflows(double a) const;
 
   /// Exact reference: quantizes the exact value `x`; `index` keys the stochastic stream.
   Rounded round(double x, std::uint64_t index = 0) const;
 
-  /// float32 values in, float32 values out (same length). Needs fast_path(), else throws
-  /// FormatError. `first_index` is the global index of in[0] for the stochastic stream.
+  /// float32 values in, float32 values out (same length). Needs float32_output(), else throws
+  /// FormatError; formats without fast_path() take the exact scalar path (slower). `first_index` is the global index of in[0] for the stochastic stream.
   /// NaN inputs give NaN outputs and are counted.
   QuantCounts quantize(std::span<const float> in, std::span<float> out,
                        std::uint64_t first_index = 0) const;
@@ -89,9 +95,14 @@ class Quantizer {
   Format format_;
   QuantOptions options_;
   SpecialCodes codes_;
+  /// Integer members: k * 2^-bias with k rounded on the integer grid.
+  Rounded round_int(double x, std::uint64_t index) const;
+
   double max_ = 0.0;
   double overflow_threshold_ = 0.0;  // maxV + ulp/2: where non-saturating rne/rna overflow
+  bool max_code_even_ = false;       // rne exactly at the threshold: max(V) keeps it when even
   bool fast_ = false;
+  bool float32_ok_ = false;
 };
 
 }  // namespace ffp8

@@ -367,7 +367,8 @@ ErrorSums score_runs(const PreparedStats& p, const Format& f, const QuantOptions
 }  // namespace
 
 bool stats_exact(const BucketStats& stats, const Format& f) {
-  if (f.man > 7) return false;
+  // Integers, -nz and exponent width 0 have no statistics-path boundaries: the direct path.
+  if (f.man > 7 || f.needs_exact_path() || f.exp == 0) return false;
   const int emin = 1 - f.bias;
   const int qmin = emin - f.man;
   for (const Bucket& b : stats.buckets()) {
@@ -384,7 +385,7 @@ bool stats_exact(const BucketStats& stats, const Format& f) {
 }
 
 bool stats_exact(const PreparedStats& p, const Format& f) {
-  if (f.man > 7) return false;
+  if (f.man > 7 || f.needs_exact_path() || f.exp == 0) return false;
   if (p.runs().subnormal_buckets.empty()) return true;  // the usual case: no float32 subnormals
   return stats_exact(p.stats(), f);
 }

@@ -1,10 +1,13 @@
 #pragma once
 // A brute-force quantization oracle, written independently of core/quant: enumerate every code,
-// sort the finite values, and pick a neighbour by the rounding rule of FORMAT.md.
+// sort the finite values on the signed line, and pick a neighbour by the rounding rule of
+// docs/formats.md. Covers every member: float formats (with -inf, -nz, exp 0) and integers
+// (asymmetric two's-complement ranges).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <vector>
 
 #include "core/format/codec.hpp"
@@ -28,21 +31,23 @@ struct OracleResult {
 class Oracle {
  public:
   explicit Oracle(const Format& f) : f_(f) {
-    const std::uint32_t n = f.code_count();
-    const std::uint32_t sign_bit = f.sign ? 1u << (f.exp + f.man) : 0u;
-    for (std::uint32_t c = 0; c < n; ++c) {
+    for (std::uint32_t c = 0; c < f.code_count(); ++c) {
       const CodeValue v = decode(f, c);
+      if (v.kind == CodeKind::Inf) (v.value > 0 ? pos_inf_ : neg_inf_) = c;
       if (v.kind != CodeKind::Finite) continue;
-      if (v.value == 0.0 && c != 0) {
-        neg_zero_code_ = c;  // -0 (only when signed and not fnuz)
+      if (v.value == 0.0 && std::signbit(v.value)) {
+        neg_zero_ = c;  // -0 (signed float formats other than fnuz)
         continue;
       }
       values_.push_back({v.value, c});
     }
     std::sort(values_.begin(), values_.end(), [](auto& a, auto& b) { return a.value < b.value; });
-    (void)sign_bit;
-    for (std::size_t i = 0; i < values_.size(); ++i)
-      if (values_[i].value == 0.0) zero_ = i;
+    // The smallest positive value (the spacing the -nz and exp-0 rules need).
+    for (const auto& v : values_)
+      if (v.value > 0) {
+        min_pos_ = v;
+        break;
+      }
   }
 
   const std::vector<OracleValue>& values() const { return values_; }
@@ -55,77 +60,93 @@ class Oracle {
       return out;
     }
     if (f_.sign == 0 && x < 0) x = 0.0;
-    const bool neg = std::signbit(x);
-    const double a = std::fabs(x);
-    // Work on magnitudes among the non-negative values, then mirror.
-    const std::size_t z = zero_;
-    const double maxv = values_.back().value;
-    auto mirror = [&](OracleValue v) {
-      if (!neg) return v;
-      if (v.value == 0.0) {
-        if (f_.sign == 1 && neg_zero_code_ != 0) return OracleValue{-0.0, neg_zero_code_};
-        return OracleValue{0.0, 0u};
-      }
-      // Values (without -0) are symmetric around zero: the twin of index i is 2z - i.
-      const auto it = std::lower_bound(values_.begin(), values_.end(), v.value,
-                                       [](const OracleValue& w, double t) { return w.value < t; });
-      return values_[2 * z - static_cast<std::size_t>(it - values_.begin())];
+    auto set = [&](OracleValue v) {
+      out.pick = v;
+      out.hi = v;
+      return out;
     };
-    if (a > maxv) {
-      // max(V)'s last-place unit 2^(E_top - b - m); a subnormal max has the subnormal spacing.
-      const int top = maxv >= f_.min_normal() ? std::ilogb(maxv) : 1 - f_.bias;
-      const double ulp = std::ldexp(1.0, top - f_.man);
-      const bool overflows = !saturate && (r == Rounding::Rne || r == Rounding::Rna) && a >= maxv + ulp / 2;
-      if (overflows && f_.has_inf()) {
-        const std::uint32_t inf_code = ((1u << f_.exp) - 1) << f_.man;
-        const std::uint32_t sb = neg ? 1u << (f_.exp + f_.man) : 0u;
-        out.pick = {neg ? -INFINITY : INFINITY, inf_code | sb};
-        return out;
-      }
+    const double maxv = values_.back().value, minv = values_.front().value;
+    // Exactly a value (zero keeps its sign where the format has -0).
+    if (const auto v = lookup(x))
+      return set(x == 0 && std::signbit(x) && neg_zero_ ? OracleValue{-0.0, *neg_zero_} : *v);
+    // -nz formats have no zero: below the smallest magnitude the result is ±min by x's sign.
+    if (f_.no_zero && std::fabs(x) < min_pos_.value) {
+      if (!std::signbit(x) || f_.sign == 0) return set(min_pos_);
+      return set(values_[index_of(-min_pos_.value)]);
+    }
+    if (x > maxv || x < minv) {
+      const bool neg = x < 0;
+      const OracleValue edge = neg ? values_.front() : values_.back();
+      if (f_.is_int() || saturate) return set(edge);
+      // Float members: the format continues past max(V) with max's last-place unit; the
+      // virtual next value has the next code (max_code + 1), and rne ties go to the even code.
+      const double a = std::fabs(x), top = values_.back().value;
+      const int e_top = f_.no_zero || top >= f_.min_normal() ? std::ilogb(top) : 1 - f_.bias;
+      const double ulp = std::ldexp(1.0, e_top - f_.man);
+      const double thr = top + ulp / 2;
+      const std::uint32_t mag_code = values_.back().code;
+      bool overflows = std::isinf(a);
+      if (r == Rounding::Rne) overflows |= a > thr || (a == thr && (mag_code & 1u));
+      if (r == Rounding::Rna) overflows |= a >= thr;
+      if (overflows && (pos_inf_ || neg_inf_))
+        return set({neg ? -INFINITY : INFINITY, neg ? *neg_inf_ : *pos_inf_});
       if (overflows && f_.has_nan()) {
         out.is_nan = true;
         return out;
       }
-      out.pick = mirror(values_.back());
-      out.hi = out.pick;
-      return out;
+      return set(edge);
     }
-    // Neighbours among [zero .. max].
+    // Neighbours on the signed line.
     const std::size_t hi_i = static_cast<std::size_t>(
-        std::lower_bound(values_.begin() + static_cast<std::ptrdiff_t>(z), values_.end(), a,
+        std::lower_bound(values_.begin(), values_.end(), x,
                          [](const OracleValue& w, double t) { return w.value < t; }) - values_.begin());
-    if (values_[hi_i].value == a) {
-      out.pick = mirror(values_[hi_i]);
-      out.hi = out.pick;
-      return out;
-    }
     const OracleValue lo = values_[hi_i - 1], hi = values_[hi_i];
-    const double dlo = a - lo.value, dhi = hi.value - a;
+    const double dlo = x - lo.value, dhi = hi.value - x;
+    const bool lo_nearer_zero = std::fabs(lo.value) < std::fabs(hi.value);
     OracleValue pick = lo;
     switch (r) {
-      case Rounding::Rtz: pick = lo; break;
-      case Rounding::Rna: pick = dhi <= dlo ? hi : lo; break;
+      case Rounding::Rtz: pick = lo_nearer_zero ? lo : hi; break;
+      case Rounding::Rna: pick = dlo < dhi ? lo : (dhi < dlo ? hi : (lo_nearer_zero ? hi : lo)); break;
       case Rounding::Rne:
         if (dlo < dhi) pick = lo;
         else if (dhi < dlo) pick = hi;
         else {
           const bool lo_even = (lo.code & 1u) == 0, hi_even = (hi.code & 1u) == 0;
-          // Both even only across the no-subnormal gap (0 vs min normal): FORMAT.md picks 0.
-          pick = lo_even ? lo : (hi_even ? hi : lo);
+          // Both even only across the no-subnormal gap (0 vs min normal): the one nearer zero.
+          if (lo_even && hi_even) pick = lo_nearer_zero ? lo : hi;
+          else pick = lo_even ? lo : hi;
         }
         break;
       case Rounding::Stochastic: pick = lo; break;
     }
-    out.pick = mirror(pick);
-    out.hi = mirror(hi);
+    out.pick = signed_zero(pick, x);
+    out.hi = signed_zero(r == Rounding::Stochastic ? hi : pick, x);
     return out;
   }
 
  private:
+  /// The value equal to x, if any (0 matches ±0).
+  std::optional<OracleValue> lookup(double x) const {
+    const auto it = std::lower_bound(values_.begin(), values_.end(), x,
+                                     [](const OracleValue& w, double t) { return w.value < t; });
+    if (it != values_.end() && it->value == x) return *it;
+    return std::nullopt;
+  }
+  std::size_t index_of(double v) const {
+    return static_cast<std::size_t>(std::lower_bound(values_.begin(), values_.end(), v,
+                                                     [](const OracleValue& w, double t) { return w.value < t; }) -
+                                    values_.begin());
+  }
+  /// A negative x that rounds to zero gives -0 where the format has it.
+  OracleValue signed_zero(OracleValue v, double x) const {
+    if (v.value == 0.0 && x < 0 && neg_zero_) return {-0.0, *neg_zero_};
+    return v;
+  }
+
   Format f_;
   std::vector<OracleValue> values_;
-  std::uint32_t neg_zero_code_ = 0;
-  std::size_t zero_ = 0;
+  std::optional<std::uint32_t> neg_zero_, pos_inf_, neg_inf_;
+  OracleValue min_pos_{0, 0};
 };
 
 }  // namespace ffp8::test

@@ -87,7 +87,7 @@ std::size_t check(const Format& f, const Oracle& o, Rounding r, bool saturate, c
   const Quantizer q(f, opt);
   std::vector<float> fast(pts.size());
   std::vector<std::uint16_t> codes(pts.size());
-  if (q.fast_path()) q.quantize(pts, fast);
+  if (q.float32_output()) q.quantize(pts, fast);
   q.encode(pts, codes);
   const auto ctx = [&](float x) {
     return fmt::format("{} {} {}: x={:a}", f.name(), to_string(r), saturate ? "sat" : "nosat", x);
@@ -109,8 +109,8 @@ std::size_t check(const Format& f, const Oracle& o, Rounding r, bool saturate, c
       fails.add(ctx(x) + fmt::format(" want {} (code {:#x}), got {} (code {:#x})", want.pick.value, want.pick.code,
                                      got.value, got.code));
     }
-    // Fast paths agree with the scalar path bit for bit.
-    if (q.fast_path()) {
+    // Batch paths (fast kernels or the exact batch path) agree with the scalar path bit for bit.
+    if (q.float32_output()) {
       const auto expect = static_cast<float>(got.value);
       const bool same = std::isnan(expect) ? std::isnan(fast[i])
                                            : std::bit_cast<std::uint32_t>(expect) == std::bit_cast<std::uint32_t>(fast[i]);
@@ -170,6 +170,46 @@ TEST(QuantizeOracle, Every8BitFormat) {
   EXPECT_EQ(formats.size() + invalid, 401u * 8 + 678u * 8);
   EXPECT_GT(formats.size(), 6000u);
   run_formats(formats, 100000, 2000, formats.size() * 100000);
+}
+
+/// Every 8-bit member the first test does not cover: exponent width 0, the -inf and -nz
+/// modifiers (every specials, subnormals on/off/nz, bias -10 .. 2^e+10), integers i8/u8 (bias
+/// -10..10, -sym) and every preset (P3109 8-bit family, E8M0, OCP FP4/FP6, ...). Every code,
+/// midpoint, ±1 float32 ulp, the overflow tie, ±Inf and NaN; fewer random points.
+TEST(QuantizeOracle, Every8BitNewMember) {
+  std::vector<Format> formats;
+  for (int sign = 0; sign <= 1; ++sign)
+    for (int e = 0; e <= 8 - sign; ++e)
+      for (int b = -10; b <= (1 << e) + 10; ++b)
+        for (Specials sp : all_specials())
+          for (bool inf : {false, true})
+            for (int sub = 0; sub < 3; ++sub) {  // on, off, nz
+              Format f{sign, e, 8 - sign - e, b, sp, sub != 1};
+              f.inf = inf;
+              f.no_zero = sub == 2;
+              if (e >= 1 && !inf && !f.no_zero) continue;  // Every8BitFormat has these
+              if (valid(f)) formats.push_back(f);
+            }
+  std::size_t ints = 0;
+  for (int b = -10; b <= 10; ++b) {
+    formats.push_back(Format::integer(8, true, b));
+    formats.push_back(Format::integer(8, true, b, true));
+    formats.push_back(Format::integer(8, false, b));
+    ints += 3;
+  }
+  for (const Preset& p : presets()) formats.push_back(Format::parse(p.alias));
+  EXPECT_GT(formats.size(), 5000u);
+  EXPECT_EQ(ints, 63u);
+  run_formats(formats, 300, 100, formats.size() * 1000);
+}
+
+/// Integer members of every width 2..16 (i, i-sym, u) at a few scales.
+TEST(QuantizeOracle, IntegerWidths2To16) {
+  std::vector<Format> formats;
+  for (int n = 2; n <= 16; ++n)
+    for (int b : {-3, 0, 5, n})
+      for (int kind = 0; kind < 3; ++kind) formats.push_back(Format::integer(n, kind < 2, b, kind == 1));
+  run_formats(formats, 5000, 1000, formats.size() * 5000);
 }
 
 TEST(QuantizeOracle, SampledWidths4To16) {

@@ -63,12 +63,90 @@ TEST(Codec, NonSaturatingInfRoundTrip) {
   // The top ulp is 2^13 = 8192: max + 4096 (a tie) overflows; just below it rounds to max.
   EXPECT_TRUE(std::isinf(q.round(57344.0 + 4096.0).value));
   EXPECT_EQ(q.round(std::nextafter(57344.0 + 4096.0, 0.0)).value, 57344.0);
-  // e4m3fn has no Inf: non-saturating overflow gives NaN; rtz always saturates.
+  // e4m3fn has no Inf: non-saturating overflow gives NaN. Exactly at max + ulp/2 = 464 the tie
+  // goes to max (its code 0x7e is even; the virtual next code 0x7f is odd), as OCP OFP8 says.
   const Quantizer fn(Format::parse("e4m3fn"), o);
-  EXPECT_TRUE(std::isnan(fn.round(464.0).value));
+  EXPECT_EQ(fn.round(464.0).value, 448.0);
+  EXPECT_EQ(fn.round(464.0).code, 0x7eu);
+  EXPECT_TRUE(std::isnan(fn.round(std::nextafter(464.0, 1e9)).value));
   EXPECT_EQ(fn.round(463.9).value, 448.0);
+  // rtz saturates finite values, but ±Inf stays Inf (NaN without Inf) in every mode.
   o.rounding = Rounding::Rtz;
   EXPECT_EQ(Quantizer(Format::parse("e4m3fn"), o).round(1e9).value, 448.0);
+  EXPECT_TRUE(std::isnan(Quantizer(Format::parse("e4m3fn"), o).round(INFINITY).value));
+  EXPECT_EQ(Quantizer(Format::parse("e5m2"), o).round(-INFINITY).code, 0xfcu);
+  EXPECT_EQ(Quantizer(Format::parse("e5m2"), o).round(1e9).value, 57344.0);
+  // The batch kernels agree.
+  for (Rounding r : {Rounding::Rne, Rounding::Rtz, Rounding::Stochastic}) {
+    o.rounding = r;
+    const Quantizer q8(Format::parse("e4m3fn"), o);
+    const std::vector<float> in = {464.0f, INFINITY, -INFINITY, 1e9f};
+    std::vector<float> out(in.size());
+    q8.quantize(in, out);
+    EXPECT_EQ(out[0], 448.0f);
+    EXPECT_TRUE(std::isnan(out[1]) && std::isnan(out[2]));
+    if (r == Rounding::Rne) EXPECT_TRUE(std::isnan(out[3]));
+    else EXPECT_EQ(out[3], 448.0f);
+  }
+}
+
+TEST(Codec, NewMembersPinnedValues) {
+  // OCP E8M0: codes 0x00..0xfe are 2^-127 .. 2^127, 0xff NaN, no zero.
+  const Format e8m0 = Format::parse("e8m0");
+  EXPECT_EQ(decode(e8m0, 0x00).value, std::ldexp(1.0, -127));
+  EXPECT_EQ(decode(e8m0, 0xfe).value, std::ldexp(1.0, 127));
+  EXPECT_EQ(decode(e8m0, 0xff).kind, CodeKind::Nan);
+  const Quantizer q(e8m0);
+  EXPECT_EQ(q.round(0.0).code, 0x00u);  // no zero: the smallest value (underflow)
+  EXPECT_EQ(q.round(0.0).outcome, Outcome::Underflow);
+  EXPECT_EQ(q.round(-3.0).value, std::ldexp(1.0, -127));  // unsigned: clipped to 0, then no zero
+  EXPECT_EQ(q.round(1.5).code, 0x80u);  // tie between 2^0 (0x7f) and 2^1 (0x80): the even code
+  EXPECT_EQ(q.round(3.0).code, 0x80u);  // tie between 2^1 (0x80) and 2^2 (0x81)
+  // P3109 K8P3 signed extended: max 49152 = 0x7e, +Inf 0x7f, -Inf 0xff, NaN 0x80.
+  const Format k8p3 = Format::parse("p3109_k8p3se");
+  EXPECT_EQ(k8p3.name(), "s1e5m2b16-fnuz-inf");
+  EXPECT_EQ(k8p3.max_value(), 49152.0);
+  EXPECT_EQ(decode(k8p3, 0x7f).kind, CodeKind::Inf);
+  EXPECT_EQ(decode(k8p3, 0xff).value, -INFINITY);
+  EXPECT_EQ(decode(k8p3, 0x80).kind, CodeKind::Nan);
+  QuantOptions ns;
+  ns.saturate = false;
+  EXPECT_EQ(Quantizer(k8p3, ns).round(1e6).code, 0x7fu);
+  EXPECT_EQ(Quantizer(k8p3, ns).round(-1e6).code, 0xffu);
+  EXPECT_EQ(Quantizer(k8p3).round(1e6).code, 0x7eu);
+  // Unsigned extended: NaN 0xff, +Inf 0xfe.
+  const Format u = Format::parse("p3109_k8p3ue");
+  EXPECT_EQ(decode(u, 0xff).kind, CodeKind::Nan);
+  EXPECT_EQ(decode(u, 0xfe).value, INFINITY);
+  // MX INT8 element i8b6-sym: [-127, 127] * 2^-6; -128's code 0x80 is not a value.
+  const Format i8 = Format::parse("i8b6-sym");
+  EXPECT_EQ(i8.max_value(), 127.0 / 64);
+  EXPECT_EQ(i8.min_value(), -127.0 / 64);
+  EXPECT_EQ(decode(i8, 0x80).kind, CodeKind::Unused);
+  EXPECT_EQ(Quantizer(i8).round(-100.0).code, 0x81u);
+  EXPECT_EQ(Quantizer(Format::parse("i8")).round(-1000.0).code, 0x80u);
+  EXPECT_EQ(Quantizer(Format::parse("i8")).round(2.5).value, 2.0);   // tie to the even integer
+  EXPECT_EQ(Quantizer(Format::parse("i8")).round(-3.5).value, -4.0);
+  EXPECT_EQ(Quantizer(Format::parse("i8")).round(-3.5).code, 0xfcu);
+  // OCP E2M1: 0, 0.5, 1, 1.5, 2, 3, 4, 6.
+  const Format e2m1 = Format::parse("e2m1");
+  std::vector<double> pos;
+  for (std::uint32_t c = 0; c < 8; ++c) pos.push_back(decode(e2m1, c).value);
+  EXPECT_EQ(pos, (std::vector<double>{0, 0.5, 1, 1.5, 2, 3, 4, 6}));
+  // Exponent width 0: fixed point, every code "subnormal".
+  const Format fx = Format::parse("s1e0m7b0");
+  EXPECT_EQ(fx.max_value(), 127.0 / 64);  // 2^(1-b) * M / 2^m
+  EXPECT_EQ(Quantizer(fx).round(0.3).value, 19.0 / 64);
+  // Formats in float32's subnormal range are float32 numbers: float32 output is accepted.
+  for (const char* name : {"s1e4m3b128", "s0e8m0b128-fn-nz", "e8m0"}) {
+    const Quantizer qq(Format::parse(name));
+    EXPECT_TRUE(qq.float32_output()) << name;
+    std::vector<float> in = {1e-38f, 3.0f}, out(2);
+    qq.quantize(in, out);
+    EXPECT_EQ(static_cast<double>(out[1]), qq.round(3.0).value) << name;
+    EXPECT_EQ(static_cast<double>(out[0]), qq.round(static_cast<double>(1e-38f)).value) << name;
+  }
+  EXPECT_FALSE(Quantizer(Format::parse("s1e8m7b-20")).float32_output());
 }
 
 TEST(Quantize, CountsNanOverflowUnderflowAndNegativeClipping) {
