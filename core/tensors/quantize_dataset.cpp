@@ -27,17 +27,19 @@ class Lap {
 }  // namespace
 
 QuantizeReport quantize_dataset(const DatasetRef& in, const DatasetRef& out, const Format& format,
-                                const QuantOptions& qo, bool compress) {
+                                const QuantOptions& qo, bool compress, h5::DType out_dtype) {
   Lap lap;
   const Quantizer q(format, qo);
-  if (!q.fast_path()) {
+  if (out_dtype != h5::DType::Float32 && out_dtype != h5::DType::Float64)
+    throw FormatError(fmt::format("output dtype '{}' is not float32 or float64", h5::to_string(out_dtype)));
+  if (out_dtype == h5::DType::Float32 && !q.float32_output()) {
     throw FormatError(fmt::format(
         "format '{}' has values that are not float32 numbers (max {:.6g}, min positive {:.6g}), so its values "
-        "cannot be written as float32",
+        "cannot be written as float32; write float64 output instead",
         format.name(), format.max_value(), format.min_positive()));
   }
   const h5::File src = h5::File::open(in.file);
-  QuantizeReport r{in, out, src.float_dataset(in.dataset), format, qo, {}, {}};
+  QuantizeReport r{in, out, src.float_dataset(in.dataset), format, qo, out_dtype, {}, {}};
   r.compressed = compress;
   const h5::DatasetInfo& info = r.info;
   lap.to(r.read_s);
@@ -54,7 +56,7 @@ QuantizeReport quantize_dataset(const DatasetRef& in, const DatasetRef& out, con
   }
   {
     const h5::CompressionScope scope(compress);
-    of.create_dataset(out.dataset, info.shape, h5::DType::Float32);
+    of.create_dataset(out.dataset, info.shape, out_dtype);
   }
   lap.to(r.write_s);
 
@@ -62,17 +64,20 @@ QuantizeReport quantize_dataset(const DatasetRef& in, const DatasetRef& out, con
   // NaN-capable format, where its error is undefined).
   ErrorMeter meter(format.max_value(), format.sign == 0);
   std::vector<float> qbuf(static_cast<std::size_t>(std::min<std::uint64_t>(info.size(), kChunk)));
-  if (info.dtype == h5::DType::Float64) {
-    // Exact path: the double is rounded once, never through float32 first.
+  if (info.dtype == h5::DType::Float64 || out_dtype == h5::DType::Float64) {
+    // Exact path: the double is rounded once, never through float32 first (float16/32 inputs
+    // convert to double exactly).
     std::vector<double> qd(qbuf.size());
     h5::for_each_chunk_f64(src, info.path, kChunk, [&](std::span<const double> x, std::uint64_t off) {
       lap.to(r.read_s);
       const std::span<double> qs(qd.data(), x.size());
       r.counts += q.quantize(x, qs, off);
       meter.add(x, std::span<const double>(qs));
-      for (std::size_t i = 0; i < x.size(); ++i) qbuf[i] = static_cast<float>(qd[i]);  // exact: fast_path()
+      if (out_dtype == h5::DType::Float32)
+        for (std::size_t i = 0; i < x.size(); ++i) qbuf[i] = static_cast<float>(qd[i]);  // exact: float32_output()
       lap.to(r.quantize_s);
-      of.write(out.dataset, off, std::span<const float>(qbuf.data(), x.size()));
+      if (out_dtype == h5::DType::Float64) of.write(out.dataset, off, std::span<const double>(qs));
+      else of.write(out.dataset, off, std::span<const float>(qbuf.data(), x.size()));
       lap.to(r.write_s);
     });
   } else {
@@ -111,6 +116,7 @@ nlohmann::json to_json(const QuantizeReport& r) {
   j["input"] = fmt::format("{}:{}", r.input.file, r.info.path);
   j["output"] = r.output.text();
   j["input_dtype"] = h5::to_string(r.info.dtype);
+  j["output_dtype"] = h5::to_string(r.out_dtype);
   j["shape"] = r.info.shape;
   j["format"] = r.format.name();
   j["rounding"] = std::string(to_string(r.options.rounding));

@@ -32,6 +32,7 @@ struct QuantizeReport {
   h5::DatasetInfo info;   ///< the input's shape and dtype
   Format format;
   QuantOptions options;
+  h5::DType out_dtype = h5::DType::Float32;  ///< Float32 or Float64
   QuantCounts counts;     ///< outcome counts (NaN inputs, overflow, underflow, negatives clipped)
   ErrorSums errors;       ///< error sums over the non-NaN inputs, float64
   bool compressed = false;
@@ -42,11 +43,13 @@ struct QuantizeReport {
 
 /// Quantizes `in` to `format` and writes `out` (see the output policy above), with provenance
 /// attributes (ffp8_format, ffp8_rounding, ffp8_saturate, ffp8_source, ffp8_seed for stochastic
-/// rounding, and the input's role). Throws FormatError when the format's values are not all
-/// float32 numbers, IoError/DataError naming the file and dataset otherwise. The output is
-/// contiguous and uncompressed unless `compress` (chunked, shuffle + deflate level 1).
+/// rounding, and the input's role). `out_dtype` Float32 needs a format whose values are all
+/// float32 numbers (float32 subnormals included), else FormatError; Float64 holds every format.
+/// IoError/DataError name the file and dataset. The output is contiguous and uncompressed unless
+/// `compress` (chunked, shuffle + deflate level 1).
 QuantizeReport quantize_dataset(const DatasetRef& in, const DatasetRef& out, const Format& format,
-                                const QuantOptions& options, bool compress = false);
+                                const QuantOptions& options, bool compress = false,
+                                h5::DType out_dtype = h5::DType::Float32);
 
 /// The report as `ffp8 quantize --json` prints it (non-finite numbers as the JSON rule says).
 nlohmann::json to_json(const QuantizeReport& report);

@@ -24,7 +24,8 @@ std::string percent(std::uint64_t k, std::uint64_t n) {
 int run_quantize(const std::vector<std::string>& args) {
   po::options_description opts(
       "ffp8 quantize --format SPEC [options] IN.h5:/dataset OUT.h5:/dataset\n\n"
-      "Quantizes a float16/32/64 dataset to a format and writes the float32 values of the same shape.\n"
+      "Quantizes a float16/32/64 dataset to a format and writes the float32 (or --out-dtype float64) values of\n"
+      "the same shape.\n"
       "OUT.h5 is replaced atomically; its other datasets are kept (a dataset at the output path is replaced).\n"
       "Input NaN with a format that has no NaN code is an error and writes nothing. Paths are relative to the\n"
       "working folder. See docs/quantization.md.\n\noptions");
@@ -35,6 +36,8 @@ int run_quantize(const std::vector<std::string>& args) {
       ("no-saturate", "out-of-range values become Inf/NaN where the format has them (FORMAT.md rule 5)")  //
       ("threads,j", po::value<int>()->default_value(0), "threads (0: OpenMP default); results do not depend on it")  //
       ("compress", "write the output chunked with deflate (smaller, slower); default: contiguous, uncompressed")  //
+      ("out-dtype", po::value<std::string>()->default_value("float32"),
+       "float32 (formats whose values are all float32 numbers) or float64 (every format)")  //
       ("json", "print the summary as one JSON object (with the read, quantize and write seconds)");
   const auto parsed = ffp8::cli::parse_args(args, opts, {"in", "out"});
   if (!parsed) return 0;
@@ -51,8 +54,14 @@ int run_quantize(const std::vector<std::string>& args) {
   qo.threads = vm["threads"].as<int>();
   if (qo.threads < 0) throw ffp8::cli::UsageError(fmt::format("--threads must be 0 or more, not {}", qo.threads));
 
+  const std::string out_dtype_text = vm["out-dtype"].as<std::string>();
+  if (out_dtype_text != "float32" && out_dtype_text != "float64")
+    throw ffp8::cli::UsageError(fmt::format("--out-dtype '{}' is not float32 or float64", out_dtype_text));
+  const auto out_dtype = out_dtype_text == "float64" ? ffp8::h5::DType::Float64 : ffp8::h5::DType::Float32;
+
   const ffp8::Format format = ffp8::Format::parse(vm["format"].as<std::string>());
-  const ffp8::QuantizeReport r = ffp8::quantize_dataset(in, out, format, qo, vm.count("compress") > 0);
+  const ffp8::QuantizeReport r =
+      ffp8::quantize_dataset(in, out, format, qo, vm.count("compress") > 0, out_dtype);
   if (vm.count("json")) {
     std::cout << ffp8::to_json(r).dump() << "\n";
     return 0;
@@ -60,8 +69,8 @@ int run_quantize(const std::vector<std::string>& args) {
   const ffp8::h5::DatasetInfo& info = r.info;
   const ffp8::QuantCounts& counts = r.counts;
   const std::uint64_t n = info.size();
-  fmt::print("{}:{} ({} {}) -> {}:{} (float32)\n", in.file, info.path, ffp8::h5::to_string(info.dtype),
-             ffp8::cli::shape_text(info.shape), out.file, out.dataset);
+  fmt::print("{}:{} ({} {}) -> {}:{} ({})\n", in.file, info.path, ffp8::h5::to_string(info.dtype),
+             ffp8::cli::shape_text(info.shape), out.file, out.dataset, out_dtype_text);
   fmt::print("format       {}, rounding {}{}, {}\n", format.name(), ffp8::to_string(qo.rounding),
              qo.rounding == ffp8::Rounding::Stochastic ? fmt::format(" (seed {})", qo.seed) : std::string(),
              qo.saturate ? "saturating" : "not saturating");
@@ -80,4 +89,4 @@ int run_quantize(const std::vector<std::string>& args) {
 
 }  // namespace
 
-FFP8_COMMAND("quantize", "quantize an HDF5 dataset to a format (float32 output)", run_quantize);
+FFP8_COMMAND("quantize", "quantize an HDF5 dataset to a format (float32 or float64 output)", run_quantize);

@@ -1,6 +1,7 @@
 // `ffp8 format SPEC --json`: its documented fields and one value per code.
 #include <nlohmann/json.hpp>
 
+#include "core/format/format.hpp"
 #include "tests/tools/ffp8/cli_run.hpp"
 
 using ffp8::test::CliTest;
@@ -51,7 +52,66 @@ TEST_F(CliFormat, ValuesHaveTwoToTheWidthEntries) {
 TEST_F(CliFormat, BadNamesAreOneLineErrors) {
   expect_error(run({"format", "e4m3fm"}), "format", {"'e4m3fm'"});
   expect_error(run({"format", "s0e4m3b7-fnuz"}), "format", {"s0e4m3b7-fnuz"});
-  expect_error(run({"format", "s1e0m7b1"}), "format", {"s1e0m7b1"});
+  expect_error(run({"format", "i17"}), "format", {"'i17'", "2..16"});
+  expect_error(run({"format", "i1"}), "format", {"'i1'", "2..16"});
+  expect_error(run({"format", "s1e4m3b8-fnuz-nz"}), "format", {"'s1e4m3b8-fnuz-nz'", "-nz"});
+  expect_error(run({"format", "s1e0m7b0-nz"}), "format", {"'s1e0m7b0-nz'", "-nz"});
+  expect_error(run({"format", "s1e5m2b15-ieee-inf"}), "format", {"'s1e5m2b15-ieee-inf'", "-inf"});
+  expect_error(run({"format", "s1e4m3b7-sym"}), "format", {"'s1e4m3b7-sym'", "-sym"});
+  expect_error(run({"format", "p3109_k8p9se"}), "format", {"'p3109_k8p9se'", "preset"});
+  expect_error(run({"format", "fit:s0e4m4b3", "--max", "6"}), "format", {"'s0e4m4b3'"});
+  EXPECT_EQ(run({"format", "fit:s0e4m4"}).rc, 2);
+  EXPECT_EQ(run({"format", "fit:s0e4m4", "--max", "-1"}).rc, 2);
+  EXPECT_EQ(run({"format", "e4m3fn", "--max", "6"}).rc, 2);
   EXPECT_EQ(run({"format"}).rc, 2);
   EXPECT_EQ(run({"format", "e4m3fn", "--bogus"}).rc, 2);
+}
+
+TEST_F(CliFormat, FitQueryPicksTheLargestBiasThatCoversTheMax) {
+  // s0e4m4: max(V) = 2^(15-b) * 31/16; b = 11 gives 31 >= 6, b = 12 gives 15.5, b = 13 gives 7.75, b = 14 3.875.
+  const auto r = run({"format", "fit:s0e4m4", "--max", "6.0"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("bias 13"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("format       s0e4m4b13\n"), std::string::npos) << r.out;
+  const auto j = nlohmann::json::parse(run({"format", "fit:s0e4m4", "--max", "6.0", "--json"}).out);
+  EXPECT_EQ(j["name"], "s0e4m4b13");
+  EXPECT_EQ(j["fit"]["bias"], 13);
+  EXPECT_EQ(j["fit"]["max_abs"], 6.0);
+  EXPECT_EQ(j["max"], 7.75);
+  const auto k = nlohmann::json::parse(run({"format", "fit:i8-sym", "--max", "2", "--json"}).out);
+  EXPECT_EQ(k["name"], "i8b5-sym");  // 127 * 2^-5 = 3.97 >= 2; b = 6 gives 1.98 < 2
+}
+
+TEST_F(CliFormat, PrecisionLine) {
+  const auto r = run({"format", "e4m3fn"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("precision    4 significant bits"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("epsilon 2^-3, ulp at 1 2^-3"), std::string::npos) << r.out;
+  const auto j = nlohmann::json::parse(run({"format", "e4m3fn", "--json"}).out);
+  EXPECT_EQ(j["precision"]["epsilon"], 0.125);
+  EXPECT_EQ(j["precision"]["ulp_at_1"], 0.125);
+  EXPECT_EQ(j["precision"]["relative_spacing_max"], 0.125);
+  const auto i = nlohmann::json::parse(run({"format", "i8b6-sym", "--json"}).out);
+  EXPECT_EQ(i["precision"]["ulp_at_1"], 0x1p-6);
+  EXPECT_EQ(i["kind"], "int");
+  EXPECT_EQ(i["min"], -127.0 / 64);
+  EXPECT_EQ(i["values"][0x80], "unused");
+}
+
+TEST_F(CliFormat, JsonForEveryPreset) {
+  for (const auto& p : ffp8::presets()) {
+    const auto r = run({"format", std::string(p.alias), "--json"});
+    ASSERT_EQ(r.rc, 0) << p.alias << ": " << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["name"], p.canonical) << p.alias;
+    EXPECT_EQ(j["values"].size(), std::size_t{1} << int(j["width"])) << p.alias;
+  }
+  const auto j = nlohmann::json::parse(run({"format", "e8m0", "--json"}).out);
+  EXPECT_EQ(j["zero"], false);
+  EXPECT_EQ(j["values"][0], 0x1p-127);
+  EXPECT_EQ(j["values"][255], "nan");
+  const auto k = nlohmann::json::parse(run({"format", "p3109_k8p3se", "--json"}).out);
+  EXPECT_EQ(k["values"][0x7f], "inf");
+  EXPECT_EQ(k["values"][0xff], "-inf");
+  EXPECT_EQ(k["values"][0x80], "nan");
 }

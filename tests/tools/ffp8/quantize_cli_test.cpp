@@ -129,6 +129,32 @@ TEST_F(CliQuantize, Float64UsesTheExactPathAndFloat16IsRead) {
   EXPECT_EQ(read_all(out, "/s"), std::vector<float>{1.25f});
 }
 
+TEST_F(CliQuantize, EveryFloat32FormatIsAcceptedAndFloat64HoldsTheRest) {
+  // Values in float32's subnormal range are float32 numbers; integers and -nz formats take the
+  // exact path. All equal the scalar quantizer bit for bit.
+  for (const std::string spec : {"s1e4m3b128", "s0e8m0b128-fn-nz", "e8m0", "i8b6-sym", "u4b2", "p3109_k8p3se"}) {
+    const std::string out = path("o.h5");
+    const auto r = run({"quantize", "--format", spec, in_ + ":/f16", out + ":/q"});
+    ASSERT_EQ(r.rc, 0) << spec << ": " << r.err;
+    const ffp8::Quantizer q(ffp8::Format::parse(spec));
+    std::vector<float> expect(half_.size());
+    for (std::size_t i = 0; i < half_.size(); ++i) expect[i] = static_cast<float>(q.round(half_[i]).value);
+    EXPECT_TRUE(same_bits(read_all(out, "/q"), expect)) << spec;
+  }
+  // Beyond float32: --out-dtype float64 writes the exact double values.
+  const std::string out = path("o64.h5");
+  const auto r = run({"quantize", "--format", "s1e8m7b127", "--out-dtype", "float64", "--json", in_ + ":/f64", out + ":/q"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["output_dtype"], "float64");
+  const auto f = h5::File::open(out);
+  EXPECT_EQ(f.info("/q").dtype, h5::DType::Float64);
+  std::vector<double> got(f.info("/q").size());
+  f.read("/q", 0, std::span<double>(got));
+  const ffp8::Quantizer q(ffp8::Format::parse("s1e8m7b127"));
+  for (std::size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], q.round(small64_[i]).value) << i;
+  EXPECT_EQ(run({"quantize", "--format", "e4m3fn", "--out-dtype", "float16", in_ + ":/f16", out + ":/q"}).rc, 2);
+}
+
 TEST_F(CliQuantize, NoSaturateOverflowsLikeTheQuantizer) {
   for (const std::string spec : {"s1e2m1b1-ieee", "s1e2m1b1-fn", "s1e2m1b1"}) {
     const std::string out = path("o.h5");
