@@ -88,9 +88,26 @@ void check_spec(const PeSpec& s) {
 
 }  // namespace
 
+/// Why the PE model and RTL generator cannot build an element of `f` yet ("" when they can).
+static std::string unbuildable(const Format& f, const char* role) {
+  if (f.is_int())
+    return fmt::format("{} format {} is an integer element; the floating-point PE does not build integer elements "
+                       "(the INT8 reference PE, kind int8, is the two's-complement 8-bit one)",
+                       role, f.name());
+  if (f.no_zero) return fmt::format("{} format {} has no zero (-nz); the PE's decoder needs a zero code", role, f.name());
+  if (f.inf)
+    return fmt::format("{} format {} uses the -inf modifier; the PE's decoder knows only none, ieee, fn and fnuz codes",
+                       role, f.name());
+  if (f.exp == 0)
+    return fmt::format("{} format {} has no exponent field (exp 0); the PE's decoder needs one", role, f.name());
+  return "";
+}
+
 std::string infeasibility(const PeSpec& s) {
   check_spec(s);
   if (s.kind == PeKind::Int8) return "";
+  if (auto r = unbuildable(s.weight, "weight"); !r.empty()) return r;
+  if (auto r = unbuildable(s.activation, "activation"); !r.empty()) return r;
   if (s.flexible) {
     if (auto r = s.flex.reject(s.weight)) return "weight format " + *r;
     if (auto r = s.flex.reject(s.activation)) return "activation format " + *r;

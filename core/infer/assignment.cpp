@@ -160,7 +160,7 @@ Format with_bias(const Format& tmpl, int b, const std::string& node, const char*
 }
 
 void require_fast(const Format& f, const std::string& node, const char* role) {
-  if (!Quantizer(f).fast_path())
+  if (!Quantizer(f).float32_output())
     throw FormatError(fmt::format("node '{}': {} format '{}' has values that are not float32 numbers (max {:.6g}, "
                                   "min positive {:.6g}); the inference engine emulates in float32",
                                   node, role, f.name(), f.max_value(), f.min_positive()));

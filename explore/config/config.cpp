@@ -77,7 +77,7 @@ std::vector<int> ints(const std::vector<T>& v) {
 
 SpaceConfig read_space(const JsonNode& n) {
   n.expect_object({"width", "sign", "exp", "man", "bias", "specials", "subnormals", "rounding", "saturate",
-                   "seed", "constraints"});
+                   "seed", "constraints", "family"});
   SpaceConfig s;
   if (n.has("width")) s.width = ints(n.at("width").as_int_list(2, 16));
   if (n.has("sign")) s.sign = ints(n.at("sign").as_int_list(0, 1));
@@ -109,6 +109,17 @@ SpaceConfig read_space(const JsonNode& n) {
         (r.is_array() ? r.at(i) : r).fail(e.what());
       }
     }
+  }
+  if (n.has("family")) {
+    const JsonNode fam = n.at("family");
+    const auto names = fam.as_string_list();
+    s.family_float = s.family_int = false;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == "float") s.family_float = true;
+      else if (names[i] == "int") s.family_int = true;
+      else (fam.is_array() ? fam.at(i) : fam).fail(fmt::format("family '{}' is not float or int", names[i]));
+    }
+    if (names.empty()) fam.fail("family must name float, int or both");
   }
   if (n.has("saturate")) s.saturate = n.at("saturate").as_bool();
   if (n.has("seed")) s.seed = static_cast<std::uint64_t>(n.at("seed").as_int(0));

@@ -55,6 +55,8 @@ struct SpaceConfig {
   int man_min = 0;                      ///< constraint: skip templates with man < man_min
   int man_max = 15;
   std::vector<std::string> exclude;     ///< canonical format names never evaluated
+  bool family_float = true;             ///< "family": "float" members s{S}e{E}m{M}
+  bool family_int = false;              ///< "family": "int" adds i{width}, i{width}-sym (sign 1), u{width} (sign 0)
 };
 
 /// Units the statistics are gathered over.

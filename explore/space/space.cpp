@@ -10,6 +10,7 @@
 namespace ffp8::explore {
 
 std::string FormatTemplate::name() const {
+  if (kind == Kind::Int) return fmt::format("{}{}{}", sign ? 'i' : 'u', sign + man, sym ? "-sym" : "");
   std::string s = fmt::format("s{}e{}m{}", sign, exp, man);
   if (specials != Specials::None) s += fmt::format("-{}", to_string(specials));
   if (!subnormals) s += "-nosub";
@@ -21,6 +22,29 @@ std::vector<FormatTemplate> expand_templates(const SpaceConfig& space, SkipCount
   // Either man = width - sign - exp for each width, or man swept directly.
   const bool by_man = !space.man.empty();
   const std::vector<int>& outer = by_man ? space.man : space.width;
+  if (space.family_int && !by_man) {
+    // Integer members of each width: two's complement (plain and -sym) for sign 1, unsigned for sign 0.
+    for (int w : space.width)
+      for (int s : space.sign)
+        for (bool sym : s == 1 ? std::vector<bool>{false, true} : std::vector<bool>{false}) {
+          FormatTemplate t;
+          t.kind = Kind::Int;
+          t.sign = s;
+          t.exp = 0;
+          t.man = w - s;
+          t.specials = Specials::None;
+          t.subnormals = true;
+          t.sym = sym;
+          try {
+            t.with_bias(0).validate();
+          } catch (const FormatError&) {
+            ++skipped.invalid;
+            continue;
+          }
+          out.push_back(t);
+        }
+  }
+  if (!space.family_float) return out;
   for (int w : outer)
     for (int s : space.sign)
       for (int e : space.exp)

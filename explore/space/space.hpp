@@ -18,8 +18,15 @@ struct FormatTemplate {
   int sign = 1, exp = 4, man = 3;
   Specials specials = Specials::None;
   bool subnormals = true;
+  Kind kind = Kind::Float;  ///< Int: i{sign+man} / u{man} (exp 0)
+  bool sym = false;         ///< integers: -sym
   /// The format with bias `b` (not validated).
-  Format with_bias(int b) const { return Format{sign, exp, man, b, specials, subnormals}; }
+  Format with_bias(int b) const {
+    Format f{sign, exp, man, b, specials, subnormals};
+    f.kind = kind;
+    f.sym = sym;
+    return f;
+  }
   std::string name() const;  ///< e.g. "s1e4m3" with suffixes
 };
 

@@ -13,7 +13,7 @@ namespace ffp8::explore {
 
 namespace {
 
-constexpr std::uint32_t kResultTag = 0x32525546;  // "FUR2" (2: fixed-point reciprocal sums)
+constexpr std::uint32_t kResultTag = 0x33525546;  // "FUR3" (3: formats carry -inf, -nz, integer, -sym)
 constexpr std::uint32_t kGroupTag = 0x32475546;   // "FUG2"
 
 class Writer {
@@ -177,6 +177,10 @@ std::string encode_result(const UnitResult& u, const std::vector<std::unique_ptr
     w.put<std::int32_t>(p.format.bias);
     w.put<std::uint8_t>(static_cast<std::uint8_t>(p.format.specials));
     w.put<std::uint8_t>(p.format.subnormals);
+    w.put<std::uint8_t>(p.format.inf);
+    w.put<std::uint8_t>(p.format.no_zero);
+    w.put<std::uint8_t>(static_cast<std::uint8_t>(p.format.kind));
+    w.put<std::uint8_t>(p.format.sym);
     w.put<std::uint8_t>(static_cast<std::uint8_t>(p.rounding));
     w.put_str(p.bias_rule);
     w.put(p.sums);
@@ -207,6 +211,10 @@ UnitResult decode_result(std::string_view bytes, const std::vector<std::unique_p
     p.format.bias = in.get<std::int32_t>();
     p.format.specials = static_cast<Specials>(in.get<std::uint8_t>());
     p.format.subnormals = in.get<std::uint8_t>() != 0;
+    p.format.inf = in.get<std::uint8_t>() != 0;
+    p.format.no_zero = in.get<std::uint8_t>() != 0;
+    p.format.kind = static_cast<Kind>(in.get<std::uint8_t>());
+    p.format.sym = in.get<std::uint8_t>() != 0;
     p.rounding = static_cast<Rounding>(in.get<std::uint8_t>());
     p.bias_rule = in.get_str();
     p.sums = in.get<ErrorSums>();

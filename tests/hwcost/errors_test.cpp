@@ -93,6 +93,20 @@ TEST(BadInput, FormatTheFlexibleElementCannotHold) {
   EXPECT_THROW(generate_verilog(s), ConfigError);
 }
 
+TEST(BadInput, MembersThePeCannotBuildAreRefused) {
+  for (const auto& [spec, why] : std::vector<std::pair<std::string, std::string>>{
+           {"i8b6-sym", "integer element"}, {"e8m0", "no zero"}, {"p3109_k8p3se", "-inf"}, {"s1e0m7b0", "exp 0"}}) {
+    const PeSpec s = PeSpec::fixed(spec, "e4m3fn", Accumulator::Fp32);
+    const Cost c = evaluate(s, find_tech("osu018"));
+    EXPECT_FALSE(c.feasible) << spec;
+    EXPECT_NE(c.reason.find("weight format " + Format::parse(spec).name()), std::string::npos) << c.reason;
+    EXPECT_NE(c.reason.find(why), std::string::npos) << c.reason;
+    const std::string msg = message_of<ConfigError>([&] { generate_verilog(s); });
+    EXPECT_NE(msg.find("cannot generate RTL"), std::string::npos) << msg;
+  }
+  EXPECT_TRUE(evaluate(PeSpec::int8(), find_tech("osu018")).feasible);  // integers: the INT8 reference PE
+}
+
 TEST(BadInput, SynthesisReportWithoutArea) {
   EXPECT_THROW(parse_stat("=== pe ===\n   Number of cells: 12\n", "pe"), DataError);
   EXPECT_THROW(parse_stat("nothing here", "pe"), DataError);

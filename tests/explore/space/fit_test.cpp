@@ -75,6 +75,25 @@ TEST(Metrics, TableIsConsistent) {
   EXPECT_FALSE(parse_metric("psnr").has_value());
 }
 
+TEST(Space, IntegerFamilyAddsIntAndUintTemplates) {
+  SpaceConfig sp;
+  sp.width = {8};
+  sp.sign = {0, 1};
+  sp.exp = {4};
+  sp.family_int = true;
+  SkipCounts sk;
+  const auto both = expand_templates(sp, sk);
+  std::vector<std::string> names;
+  for (const auto& t : both) names.push_back(t.name());
+  EXPECT_EQ(names, (std::vector<std::string>{"u8", "i8", "i8-sym", "s0e4m4", "s1e4m3"}));
+  sp.family_float = false;
+  const auto ints = expand_templates(sp, sk);
+  ASSERT_EQ(ints.size(), 3u);
+  // The fit rule holds for integers: i8-sym at b = 5 has max 127/32 >= 3, at b = 6 only 1.98.
+  EXPECT_EQ(fit_bias(ints[2], 3.0), 5);
+  EXPECT_EQ(ints[2].with_bias(5).name(), "i8b5-sym");
+}
+
 TEST(Space, ImpossibleCombinationsAreSkippedAndCounted) {
   SpaceConfig sp;
   sp.width = {8};
