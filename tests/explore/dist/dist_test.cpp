@@ -312,7 +312,7 @@ TEST(Dist, AnUnreadableJournalRecordNamesTheJournalAndUnit) {
   {
     dist::Journal j(path, old.header, sweep_journal_owner());
     for (auto [u, bytes] : old.records) {
-      if (u == old.records.begin()->first) bytes[3] = '1';  // "FUR2" -> "FUR1"
+      if (u == old.records.begin()->first) bytes[3] = '1';  // "FUR3" -> "FUR1"
       j.append(u, bytes);
     }
   }
