@@ -46,7 +46,13 @@ class Oracle:
         if a > self.max:
             top = math.frexp(self.max)[1] - 1 if self.max >= f.min_normal else 1 - f.bias
             ulp = math.ldexp(1.0, top - f.man)
-            overflows = not saturate and rounding in ("rne", "rna") and a >= self.max + ulp / 2
+            # Not saturating: the format continues past max with max's ulp, the next value having the
+            # next code; rne ties at max + ulp/2 go to max when its code is even (OCP E4M3: 464 ->
+            # 448); rtz and stochastic saturate finite values; +-Inf overflows in every mode.
+            thr = self.max + ulp / 2
+            max_odd = self.code_of[self.max] % 2 == 1
+            overflows = not saturate and (math.isinf(a) or (rounding == "rne" and (a > thr or (a == thr and max_odd)))
+                                          or (rounding == "rna" and a >= thr))
             if overflows and f.has_inf:
                 inf_code = ((1 << f.exp) - 1) << f.man
                 sb = (1 << (f.exp + f.man)) if neg else 0
