@@ -25,7 +25,19 @@ nlohmann::json quality_json(const FitQuality& f) {
 }  // namespace
 
 PeSpec parse_pe_spec(const PeOptions& o, std::string_view prefix) {
-  if (o.int8) return PeSpec::int8();
+  if (o.int8) {
+    // --int8 prices the INT8 MAC only: a format or float option with it is a contradiction.
+    std::string other;
+    if (o.format) other = "format";
+    else if (o.weight) other = "weight";
+    else if (o.activation) other = "activation";
+    else if (o.flexible) other = "flexible";
+    else if (o.accumulator != "fp32") other = "accumulator";
+    if (!other.empty())
+      throw ConfigError(fmt::format("{0}int8 prices the INT8 reference MAC and takes no {0}{1}; give one or the other",
+                                    prefix, other));
+    return PeSpec::int8();
+  }
   if (!o.format && !(o.weight && o.activation))
     throw ConfigError(fmt::format("give {0}format SPEC, or both {0}weight SPEC and {0}activation SPEC, or {0}int8", prefix));
   PeSpec spec;

@@ -21,7 +21,7 @@ namespace ffp8::hwcost {
 
 /// A PE as options name it. `format` sets both operands; `weight`/`activation` override it.
 struct PeOptions {
-  bool int8 = false;                         ///< the INT8 reference MAC (other options ignored)
+  bool int8 = false;                         ///< the INT8 reference MAC (a format, --flexible or accumulator with it: ConfigError)
   std::optional<std::string> format, weight, activation;
   std::string accumulator = "fp32";          ///< fp32, fp16 or kulisch
   std::uint64_t kulisch_terms = 4096;

@@ -2,6 +2,9 @@
 #include "core/infer/data.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
 
 #include "core/errors.hpp"
 #include "core/io/h5.hpp"
@@ -20,6 +23,23 @@ struct DataFile::Impl {
   std::vector<std::int64_t> labels;
   mutable std::vector<std::uint8_t> raw;
 };
+
+namespace {
+
+// Sane limits before anything is allocated or read: an image dimension beyond 2^20, an image
+// beyond 2^30 values or more than 2^40 images is a broken declaration, not a data set.
+void check_limits(const std::string& w, const std::vector<std::uint64_t>& s, const Shape& chw) {
+  const std::string shape = fmt::format("[{}]", fmt::join(s, ", "));
+  for (std::int64_t v : chw)
+    if (v < 1 || v > (std::int64_t{1} << 20))
+      throw DataError(fmt::format("{}: /images has shape {}, an image dimension outside [1, 2^20]", w, shape));
+  if (numel(chw) > (std::int64_t{1} << 30))
+    throw DataError(fmt::format("{}: /images has shape {}, more than 2^30 values per image", w, shape));
+  if (s[0] > (std::uint64_t{1} << 40))
+    throw DataError(fmt::format("{}: /images has shape {}, more than 2^40 images", w, shape));
+}
+
+}  // namespace
 
 DataFile::DataFile(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 DataFile::DataFile(DataFile&&) noexcept = default;
@@ -49,6 +69,7 @@ DataFile DataFile::open(const std::string& path) {
     } else {
       throw DataError(fmt::format("{}: uint8 /images must be [N, H, W] or [N, H, W, C], found rank {}", w, s.size()));
     }
+    check_limits(w, s, d->chw);
     for (const char* k : {"mean", "std"}) {
       const auto v = d->file.get_double_array_attr("/images", k);
       if (!v || (v->size() != 1 && static_cast<std::int64_t>(v->size()) != d->chw[0]))
@@ -62,6 +83,7 @@ DataFile DataFile::open(const std::string& path) {
   } else {
     throw DataError(fmt::format("{}: /images must be float32 or uint8, found {}", w, h5::dtype_name(img.dtype, img.elem_bytes)));
   }
+  check_limits(w, s, d->chw);
   d->n = static_cast<std::int64_t>(s[0]);
   const h5::DatasetInfo lab = d->file.info("/labels");
   if ((lab.dtype != h5::DType::Int && lab.dtype != h5::DType::UInt) || lab.shape != std::vector<std::uint64_t>{s[0]})
@@ -74,6 +96,14 @@ DataFile DataFile::open(const std::string& path) {
 const std::string& DataFile::path() const { return impl_->path; }
 std::int64_t DataFile::size() const { return impl_->n; }
 const Shape& DataFile::image_shape() const { return impl_->chw; }
+
+void DataFile::check_labels(std::int64_t classes, std::int64_t count) const {
+  const auto& l = impl_->labels;
+  const auto n = static_cast<std::size_t>(std::clamp<std::int64_t>(count, 0, impl_->n));
+  for (std::size_t i = 0; i < n; ++i)
+    if (l[i] < 0 || l[i] >= classes)
+      throw DataError(fmt::format("'{}': /labels[{}] is {}, not a class index in [0, {})", impl_->path, i, l[i], classes));
+}
 
 std::span<const std::int64_t> DataFile::labels(std::int64_t first, std::int64_t count) const {
   if (first < 0 || count < 0 || first + count > impl_->n)

@@ -28,6 +28,9 @@ class DataFile {
   std::int64_t size() const;
   /// [C, H, W] of one model input.
   const Shape& image_shape() const;
+  /// Checks the labels of images [0, count) are class indices in [0, classes); throws DataError
+  /// naming the file, the first image at fault and its label.
+  void check_labels(std::int64_t classes, std::int64_t count) const;
   /// Labels of images [first, first + count).
   std::span<const std::int64_t> labels(std::int64_t first, std::int64_t count) const;
   /// Model inputs of images [first, first + count) into `out` (count * numel(image_shape()) floats,

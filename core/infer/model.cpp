@@ -193,7 +193,7 @@ void parse_graph(const std::string& text, Model& m, const std::string& file) {
   json g;
   try {
     g = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse errors, and numbers no double holds (1e309)
     bad(fmt::format("'{}'", file), fmt::format("/graph is not valid JSON ({})", e.what()));
   }
   try {  // the JSON reader's errors are ModelErrors here: the graph is part of the model file
@@ -242,6 +242,9 @@ void load_param(const h5::File& f, const Node& n, Tensor& t) {
   const auto role = f.get_string_attr(t.path, "role");
   const char* want = param_role(n.op, t, n);
   if (role && *role != want) bad(where, fmt::format("has role '{}', expected '{}'", *role, want));
+  if (info.size() > h5::kMaxWholeReadElements)
+    bad(where, fmt::format("has {} elements, more than the {} a parameter may have", info.size(), h5::kMaxWholeReadElements));
+  if (info.unwritten) bad(where, "was never written in full (part of its storage is not allocated)");
   t.shape.assign(info.shape.begin(), info.shape.end());
   t.data.resize(info.size());
   f.read(t.path, 0, std::span<float>(t.data));
@@ -257,12 +260,16 @@ Model read_model(const std::string& path) {
   if (!layout) bad(fmt::format("'{}'", path), "root attribute 'ffp8_layout' is missing (not an ffp8 model file?)");
   m.layout = *layout;
   const auto shape = f.get_int_array_attr("/", "input_shape");
-  if (!shape || shape->size() != 3 || *std::min_element(shape->begin(), shape->end()) < 1)
-    bad(fmt::format("'{}'", path), "root attribute 'input_shape' must be three positive integers [C, H, W]");
+  constexpr std::int64_t kDimMax = std::int64_t{1} << 20;  // sane limits, checked before any allocation
+  if (!shape || shape->size() != 3 || *std::min_element(shape->begin(), shape->end()) < 1 ||
+      *std::max_element(shape->begin(), shape->end()) > kDimMax || (*shape)[0] * (*shape)[1] * (*shape)[2] > (kDimMax << 10))
+    bad(fmt::format("'{}'", path),
+        "root attribute 'input_shape' must be three positive integers [C, H, W], each at most 2^20 and at most 2^30 "
+        "values in all");
   m.input_shape.assign(shape->begin(), shape->end());
   const auto classes = f.get_int_array_attr("/", "num_classes");
-  if (!classes || classes->size() != 1 || (*classes)[0] < 1)
-    bad(fmt::format("'{}'", path), "root attribute 'num_classes' must be a positive integer");
+  if (!classes || classes->size() != 1 || (*classes)[0] < 1 || (*classes)[0] > (std::int64_t{1} << 24))
+    bad(fmt::format("'{}'", path), "root attribute 'num_classes' must be a positive integer of at most 2^24");
   m.num_classes = (*classes)[0];
   if (const auto folded = f.get_int_array_attr("/", "bn_folded"); folded && folded->size() == 1) m.bn_folded = (*folded)[0] != 0;
   m.name = f.get_string_attr("/", "model_name").value_or("");

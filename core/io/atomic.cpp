@@ -11,12 +11,13 @@
 
 #include "core/errors.hpp"
 #include "core/io/h5.hpp"
+#include "core/io/paths.hpp"
 
 namespace ffp8::h5 {
 
 namespace {
 
-std::string temp_name(const std::string& path) { return fmt::format("{}.tmp-{}", path, ::getpid()); }
+using io::temp_name;
 
 // Flushes a closed file's data to disk so the rename never exposes a half-written file.
 void sync_file(const std::string& path) {
@@ -40,6 +41,8 @@ AtomicFile::AtomicFile(const std::string& path) : AtomicFile(path, Start::Empty)
 
 AtomicFile::AtomicFile(const std::string& path, Start start) : path_(path), tmp_(temp_name(path)) {
   require_folder(path);
+  io::require_output_file_possible(path, "output");
+  io::remove_stale_temps(path);
   std::error_code ec;
   if (start == Start::CopyExisting && std::filesystem::exists(path, ec)) {
     std::filesystem::copy_file(path, tmp_, std::filesystem::copy_options::overwrite_existing, ec);
@@ -97,6 +100,8 @@ void AtomicFile::commit() {
 
 void write_text_atomic(const std::string& path, const std::string& content) {
   require_folder(path);
+  io::require_output_file_possible(path, "output");
+  io::remove_stale_temps(path);
   const std::string tmp = temp_name(path);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw IoError(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
@@ -123,6 +128,7 @@ void write_text_atomic(const std::string& path, const std::string& content) {
 }
 
 void create_output_folder(const std::string& dir) {
+  io::require_output_folder_possible(dir, "output folder");
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw IoError(fmt::format("cannot create output folder \"{}\": {}", dir, ec.message()));

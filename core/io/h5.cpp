@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <utility>
 
 #include "core/errors.hpp"
@@ -38,7 +39,11 @@ std::string dtype_name(DType t, std::size_t elem_bytes) {
 
 std::uint64_t DatasetInfo::size() const {
   std::uint64_t n = 1;
-  for (auto d : shape) n *= d;
+  for (auto d : shape) {
+    if (d == 0) return 0;
+    if (n > UINT64_MAX / d) n = UINT64_MAX;  // saturates: a shape beyond 2^64 elements is refused by every reader
+    else n *= d;
+  }
   return n;
 }
 
@@ -152,6 +157,36 @@ bool File::Impl::exists(const std::string& object) const {
   return r > 0;
 }
 
+namespace {
+
+// True when part of a dataset's storage was never allocated, so reading it returns fill values:
+// a chunked dataset with fewer chunks stored than its shape needs (H5Dget_space_status is no
+// help: it compares byte sizes, which compression makes differ), a contiguous one with no storage.
+bool has_unwritten_storage(hid_t dset, hid_t space, const std::vector<hsize_t>& dims) {
+  Handle dcpl = own(H5Dget_create_plist(dset), "cannot read a dataset's creation properties");
+  const H5D_layout_t layout = H5Pget_layout(dcpl.get());
+  if (layout == H5D_CONTIGUOUS) return H5Dget_storage_size(dset) == 0;
+  if (layout != H5D_CHUNKED) return false;  // compact (stored in the header) or virtual
+  std::vector<hsize_t> chunk(dims.size());
+  if (H5Pget_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data()) < 0) {
+    detail::clear_errors();
+    return H5Dget_storage_size(dset) == 0;
+  }
+  hsize_t want = 1;
+  for (std::size_t i = 0; i < dims.size(); ++i) {
+    const hsize_t n = chunk[i] ? (dims[i] + chunk[i] - 1) / chunk[i] : 0;
+    want = n != 0 && want > std::numeric_limits<hsize_t>::max() / n ? std::numeric_limits<hsize_t>::max() : want * n;
+  }
+  hsize_t have = 0;
+  if (H5Dget_num_chunks(dset, space, &have) < 0) {
+    detail::clear_errors();
+    return H5Dget_storage_size(dset) == 0;
+  }
+  return have < want;
+}
+
+}  // namespace
+
 Handle File::Impl::open_object(const std::string& object) const {
   const std::string obj = normalize(object);
   if (!exists(obj)) throw IoError(fmt::format("object '{}' not found in '{}'", obj, path));
@@ -184,6 +219,10 @@ detail::Dataset File::Impl::open_dataset(const std::string& object) const {
   Handle type = own(H5Dget_type(id.get()), fmt::format("cannot read the type of dataset '{}' in '{}'", obj, path));
   ds.info.dtype = detail::classify(type.get());
   ds.info.elem_bytes = H5Tget_size(type.get());
+  // Small never-written datasets read as their fill value, as HDF5 defines (h5py users create
+  // datasets and fill them later); a large one with unwritten parts is a broken declaration.
+  if (ds.info.size() > kMaxUnwrittenElements)
+    ds.info.unwritten = has_unwritten_storage(id.get(), ds.space.get(), ds.dims);
   ds.id = std::move(id);
   return ds;
 }
@@ -247,6 +286,10 @@ void read_range(const File::Impl& f, const detail::Dataset& ds, std::uint64_t of
                               offset + out.size(), ds.info.path, f.path, n));
   }
   if (out.empty()) return;
+  if (ds.info.unwritten)
+    throw DataError(fmt::format("dataset '{}' in '{}' declares {} elements but part of it was never written (no "
+                                "storage allocated); refusing to read fill values",
+                                ds.info.path, f.path, n));
   Handle fspace = own(H5Scopy(ds.space.get()), "cannot copy a dataspace");
   detail::select_flat(fspace.get(), ds.dims, offset, out.size());
   const hsize_t count = out.size();
@@ -321,6 +364,9 @@ void File::read(const std::string& dataset, std::uint64_t offset, std::span<std:
 std::vector<std::int64_t> File::read_ints(const std::string& dataset) const {
   const Impl& f = live();
   const detail::Dataset ds = open_int(f, dataset);
+  if (ds.info.size() > kMaxWholeReadElements)
+    throw DataError(fmt::format("dataset '{}' in '{}' has {} elements, more than the {} this reader takes", ds.info.path,
+                                f.path, ds.info.size(), kMaxWholeReadElements));
   std::vector<std::int64_t> out(ds.info.size());
   read_range(f, ds, 0, std::span<std::int64_t>(out));
   return out;

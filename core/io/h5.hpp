@@ -26,6 +26,11 @@ struct DatasetInfo {
   std::vector<std::uint64_t> shape;   ///< dims, row-major; empty for a scalar
   DType dtype = DType::Other;
   std::size_t elem_bytes = 0;         ///< bytes per element in the file (e.g. 8 for int64)
+  /// A dataset of more than kMaxUnwrittenElements elements of which part was never written
+  /// (HDF5 has not allocated its storage and would return fill values): every read of it is a
+  /// DataError, so a declared (2^40,) dataset with nothing in it fails at once instead of
+  /// streaming terabytes of fill values. Smaller datasets read their fill value, as HDF5 says.
+  bool unwritten = false;
   std::uint64_t size() const;         ///< number of elements (1 for a scalar)
 };
 
@@ -130,6 +135,11 @@ void for_each_chunk(const File& file, const std::string& dataset, std::size_t ch
 /// Same as for_each_chunk, in float64 (exact for every float dataset type).
 void for_each_chunk_f64(const File& file, const std::string& dataset, std::size_t chunk_elems,
                         const std::function<void(std::span<const double> values, std::uint64_t offset)>& fn);
+
+/// Above this many elements a dataset with unwritten parts is refused (DatasetInfo::unwritten).
+inline constexpr std::uint64_t kMaxUnwrittenElements = std::uint64_t{1} << 24;
+/// The most elements a whole-dataset read into memory takes (labels, model parameters): 2^31.
+inline constexpr std::uint64_t kMaxWholeReadElements = std::uint64_t{1} << 31;
 
 /// Dataset names matching a glob pattern ('*' within one path level, '**' across levels, '?'),
 /// e.g. "/weights/*"; sorted. A pattern without wildcards must name an existing dataset.

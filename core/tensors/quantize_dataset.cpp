@@ -6,6 +6,7 @@
 #include "core/errors.hpp"
 #include "core/io/h5_compression.hpp"
 #include "core/io/json_file.hpp"
+#include "core/io/paths.hpp"
 
 namespace ffp8 {
 
@@ -24,10 +25,33 @@ class Lap {
  private:
   std::chrono::steady_clock::time_point at_ = std::chrono::steady_clock::now();
 };
+
+// "/a//b/" -> "/a/b": HDF5 treats these as one path.
+std::string normal_dataset(const std::string& d) {
+  std::string out;
+  for (char c : d)
+    if (c != '/' || out.empty() || out.back() != '/') out += c;
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out.empty() || out.front() != '/' ? "/" + out : out;
+}
+
+// The output dataset must not be the input dataset (another dataset of the input file is fine:
+// the input dataset is copied unchanged into the new file).
+void refuse_in_place(const DatasetRef& in, const DatasetRef& out) {
+  if (normal_dataset(in.dataset) != normal_dataset(out.dataset)) return;
+  try {
+    io::refuse_output_over_inputs(out.file, {{in.file, "input file"}}, "output");
+  } catch (const ConfigError&) {
+    throw ConfigError(fmt::format("output {} is the input dataset {}:{}; refusing to overwrite an input "
+                                  "(write to another dataset or file)",
+                                  out.text(), in.file, in.dataset));
+  }
+}
 }  // namespace
 
 QuantizeReport quantize_dataset(const DatasetRef& in, const DatasetRef& out, const Format& format,
-                                const QuantOptions& qo, bool compress, h5::DType out_dtype) {
+                                const QuantOptions& qo, bool compress, h5::DType out_dtype,
+                                const std::function<void(std::uint64_t done)>& on_chunk) {
   Lap lap;
   const Quantizer q(format, qo);
   if (out_dtype != h5::DType::Float32 && out_dtype != h5::DType::Float64)
@@ -38,6 +62,7 @@ QuantizeReport quantize_dataset(const DatasetRef& in, const DatasetRef& out, con
         "cannot be written as float32; write float64 output instead",
         format.name(), format.max_value(), format.min_positive()));
   }
+  refuse_in_place(in, out);
   const h5::File src = h5::File::open(in.file);
   QuantizeReport r{in, out, src.float_dataset(in.dataset), format, qo, out_dtype, {}, {}};
   r.compressed = compress;
@@ -79,6 +104,7 @@ QuantizeReport quantize_dataset(const DatasetRef& in, const DatasetRef& out, con
       if (out_dtype == h5::DType::Float64) of.write(out.dataset, off, std::span<const double>(qs));
       else of.write(out.dataset, off, std::span<const float>(qbuf.data(), x.size()));
       lap.to(r.write_s);
+      if (on_chunk) on_chunk(off + x.size());
     });
   } else {
     h5::for_each_chunk(src, info.path, kChunk, [&](std::span<const float> x, std::uint64_t off) {
@@ -89,6 +115,7 @@ QuantizeReport quantize_dataset(const DatasetRef& in, const DatasetRef& out, con
       lap.to(r.quantize_s);
       of.write(out.dataset, off, std::span<const float>(qs));
       lap.to(r.write_s);
+      if (on_chunk) on_chunk(off + x.size());
     });
   }
   lap.to(r.read_s);  // the read after the last chunk (end of the input)

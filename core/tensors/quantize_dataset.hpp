@@ -6,6 +6,7 @@
 // datasets and attributes are kept (the new file starts as a copy of it; a dataset already at the
 // output path is replaced, and HDF5 does not reclaim the replaced dataset's space: h5repack
 // compacts). When the input has NaN and the format has no NaN code nothing is written.
+#include <functional>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -45,11 +46,14 @@ struct QuantizeReport {
 /// attributes (ffp8_format, ffp8_rounding, ffp8_saturate, ffp8_source, ffp8_seed for stochastic
 /// rounding, and the input's role). `out_dtype` Float32 needs a format whose values are all
 /// float32 numbers (float32 subnormals included), else FormatError; Float64 holds every format.
-/// IoError/DataError name the file and dataset. The output is contiguous and uncompressed unless
-/// `compress` (chunked, shuffle + deflate level 1).
+/// IoError/DataError name the file and dataset; ConfigError when `out` is the input dataset
+/// itself (another dataset of the input file is fine). The output is contiguous and uncompressed
+/// unless `compress` (chunked, shuffle + deflate level 1). `on_chunk`, when set, is called after
+/// each chunk written with the elements done so far.
 QuantizeReport quantize_dataset(const DatasetRef& in, const DatasetRef& out, const Format& format,
                                 const QuantOptions& options, bool compress = false,
-                                h5::DType out_dtype = h5::DType::Float32);
+                                h5::DType out_dtype = h5::DType::Float32,
+                                const std::function<void(std::uint64_t done)>& on_chunk = {});
 
 /// The report as `ffp8 quantize --json` prints it (non-finite numbers as the JSON rule says).
 nlohmann::json to_json(const QuantizeReport& report);

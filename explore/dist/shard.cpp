@@ -22,7 +22,9 @@ std::vector<std::size_t> assign_shards(const std::vector<double>& costs, std::si
   std::vector<std::size_t> order(costs.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return costs[a] > costs[b]; });
-  std::vector<double> load(shards, 0.0);
+  // Only the first min(shards, units) shards can get a unit (ties go to the lowest index), so a
+  // huge N costs no memory.
+  std::vector<double> load(std::min(shards, std::max<std::size_t>(costs.size(), 1)), 0.0);
   std::vector<std::size_t> out(order.size());
   for (std::size_t u : order) {
     const auto s = static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());

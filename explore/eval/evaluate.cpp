@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <ctime>
 #include <map>
 
@@ -37,12 +38,17 @@ double cpu_now() {
 }
 
 // Rank of the label's logit: how many classes score strictly higher (ties favour the label,
-// as a stable top-k does for the first index).
+// as a stable top-k does for the first index). Logits with a NaN or an infinity rank nothing:
+// top1 is -1 (never a hit, never equal to another network's class) and the label is not in
+// the top 5, so a broken network can never score by the order NaN compares in.
 struct Ranked {
   int top1;
   bool in_top5;
+  bool finite = true;
 };
 Ranked rank(const float* l, std::int64_t classes, std::int64_t label) {
+  for (std::int64_t c = 0; c < classes; ++c)
+    if (!std::isfinite(l[c])) return {-1, false, false};
   int best = 0;
   for (std::int64_t c = 1; c < classes; ++c)
     if (l[c] > l[best]) best = static_cast<int>(c);
@@ -70,8 +76,10 @@ EvalResult evaluate(const EvalConfig& cfg, const EvalHooks& hooks, EvalReference
   if (data.image_shape() != model->input_shape)
     throw DataError(fmt::format("data file '{}' holds images of shape {}, but model '{}' expects inputs of shape {}",
                                 cfg.data, shape_text(data.image_shape()), cfg.model, shape_text(model->input_shape)));
+  if (data.size() == 0) throw DataError(fmt::format("data file '{}' holds no images (/images has N = 0)", cfg.data));
   const std::int64_t count = cfg.limit > 0 ? std::min(cfg.limit, data.size()) : data.size();
   const std::int64_t per = numel(model->input_shape), classes = model->num_classes;
+  data.check_labels(classes, count);
   EngineOptions eo;
   eo.quant = cfg.quant;
   eo.threads = cfg.threads;
@@ -80,6 +88,9 @@ EvalResult evaluate(const EvalConfig& cfg, const EvalHooks& hooks, EvalReference
   EvalResult r;
   r.count = count;
   r.num_classes = classes;
+  for (const infer::Node& node : model->nodes)
+    for (const infer::Tensor* t : {&node.weight, &node.bias, &node.mean, &node.var, &node.value})
+      for (float v : t->data) r.nonfinite_weights += !std::isfinite(v);
   std::vector<float> x;
   // Calibration: the float32 network's conv/linear inputs over the first `calib` images.
   EvalReference local;
@@ -122,6 +133,12 @@ EvalResult evaluate(const EvalConfig& cfg, const EvalHooks& hooks, EvalReference
     auto t = Clock::now();
     x.resize(static_cast<std::size_t>(n * per));
     data.read(first, n, x);
+    for (std::int64_t i = 0; i < n; ++i) {
+      const auto img = std::span<const float>(x).subspan(static_cast<std::size_t>(i * per), static_cast<std::size_t>(per));
+      const auto bad = std::count_if(img.begin(), img.end(), [](float v) { return !std::isfinite(v); });
+      r.nonfinite_pixels += static_cast<std::uint64_t>(bad);
+      r.nonfinite_images += bad > 0;
+    }
     const auto labels = data.labels(first, n);
     r.read_seconds += since(t);
     t = Clock::now();
@@ -146,11 +163,13 @@ EvalResult evaluate(const EvalConfig& cfg, const EvalHooks& hooks, EvalReference
         ref.top1[at] = f.top1;
         ref.in_top5[at] = f.in_top5;
       }
+      r.nonfinite_logits += !q.finite;
+      r.nonfinite_logits_fp32 += ref.top1[at] < 0;
       hit1 += q.top1 == label;
       hit5 += q.in_top5;
       hit1f += ref.top1[at] == label;
       hit5f += ref.in_top5[at];
-      agree += q.top1 == ref.top1[at];
+      agree += q.top1 >= 0 && q.top1 == ref.top1[at];
     }
     if (hooks.logits) hooks.logits(first, n, lq);
     if (hooks.progress) hooks.progress(first + n, count);
@@ -238,6 +257,11 @@ nlohmann::json eval_json(const EvalResult& r) {
               {"top5_fp32", r.top5_fp32},
               {"num_classes", r.num_classes},
               {"calib_images", r.calib_images},
+              {"nonfinite", {{"weights", r.nonfinite_weights},
+                             {"pixels", r.nonfinite_pixels},
+                             {"images", r.nonfinite_images},
+                             {"logits", r.nonfinite_logits},
+                             {"logits_fp32", r.nonfinite_logits_fp32}}},
               {"layers", layers},
               {"images_per_second", ips(r.seconds)},
               {"images_per_second_quantized", ips(r.quantized_seconds)},

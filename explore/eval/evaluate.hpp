@@ -41,6 +41,11 @@ struct EvalResult {
   /// CPU time (all threads) of the two engines: robust to other load on the machine.
   double quantized_cpu_seconds = 0, fp32_cpu_seconds = 0;
   bool all_float32 = false;                  ///< nothing quantized: one engine ran
+  /// NaN and infinities: parameter values of the model, pixel values of the evaluated images
+  /// and images holding any, and images whose quantized (float32) logits hold any. Such an
+  /// image is a miss: it counts towards no top-1, top-5 or agreement.
+  std::uint64_t nonfinite_weights = 0, nonfinite_pixels = 0, nonfinite_images = 0;
+  std::uint64_t nonfinite_logits = 0, nonfinite_logits_fp32 = 0;
 };
 
 /// What an evaluation computes independently of the format assignment: the float32 network's

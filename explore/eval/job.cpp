@@ -9,6 +9,7 @@
 #include "core/threads.hpp"
 #include "core/infer/model.hpp"
 #include "core/io/h5.hpp"
+#include "core/io/paths.hpp"
 #include "explore/config/config.hpp"
 #include "explore/dist/journal.hpp"
 #include "explore/dist/key.hpp"
@@ -80,8 +81,36 @@ std::string EvalJob::work_key() const {
                       {"files", {dist::file_identity(config_.model), dist::file_identity(config_.data)}}});
 }
 
+void check_eval_outputs(const EvalConfig& cfg, const std::vector<std::filesystem::path>& extra_files) {
+  const std::vector<io::NamedPath> inputs = {{cfg.source, "config"}, {cfg.model, "model"}, {cfg.data, "data file"}};
+  std::vector<std::pair<std::filesystem::path, std::string>> files;
+  if (!cfg.out.empty()) {
+    const std::filesystem::path dir(cfg.out);
+    io::require_output_folder_possible(dir, "output folder");
+    io::refuse_output_over_inputs(dir, inputs, "output folder");
+    if (cfg.candidates.empty()) {
+      files.emplace_back(dir / "eval.json", "output");
+    } else {
+      for (const auto& c : cfg.candidates) files.emplace_back(dir / c.name / "eval.json", "output");
+      files.emplace_back(dir / "candidates.csv", "output");
+      files.emplace_back(dir / "eval.journal", "journal");
+    }
+  }
+  const std::size_t own = files.size();
+  for (const auto& f : extra_files) files.emplace_back(f, "output");
+  for (const auto& [f, what] : files) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(f, ec))
+      throw ConfigError(fmt::format("{} \"{}\" is a folder, not a file", what, f.string()));
+    io::refuse_output_over_inputs(f, inputs, what);
+  }
+  for (std::size_t i = own; i < files.size(); ++i)  // an extra file must not be one of the folder's outputs
+    for (std::size_t k = 0; k < own; ++k) io::refuse_output_over_inputs(files[i].first, {{files[k].first, "output"}}, "output");
+}
+
 EvalOutputs run_eval_job(const EvalConfig& cfg, const EvalRunOptions& o) {
   const auto start = std::chrono::system_clock::now();
+  check_eval_outputs(cfg);
   EvalOutputs out;
   if (cfg.candidates.empty()) {
     const EvalResult r = evaluate(cfg, o.hooks);

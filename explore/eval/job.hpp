@@ -64,6 +64,12 @@ struct EvalOutputs {
   std::filesystem::path journal;   ///< the journal used ("" when none)
 };
 
+/// Checks the run's outputs before anything runs: the output folder (a folder or creatable) and
+/// every file written into it, and `extra_files` (e.g. --logits), are none of the run's inputs
+/// (config, model, data) nor inside them, and no output file is an existing folder. Throws
+/// ConfigError naming the output and the input. run_eval_job() calls it with no extra files.
+void check_eval_outputs(const EvalConfig& config, const std::vector<std::filesystem::path>& extra_files = {});
+
 /// Runs a single evaluation or every candidate (those a journal holds are taken from it).
 /// Throws the library's typed errors on bad input; a worker's failure names its rank and candidate.
 EvalOutputs run_eval_job(const EvalConfig& config, const EvalRunOptions& options = {});

@@ -11,6 +11,7 @@
 #include "core/errors.hpp"
 #include "core/threads.hpp"
 #include "core/io/h5.hpp"
+#include "core/io/paths.hpp"
 #include "explore/config/config.hpp"
 #include "explore/dist/key.hpp"
 #include "explore/dist/run.hpp"
@@ -84,13 +85,22 @@ std::filesystem::path shard_journal(const std::filesystem::path& out, const dist
 }
 
 std::vector<std::filesystem::path> find_shard_journals(const std::filesystem::path& out) {
-  static const std::regex re(R"(shard-(\d{1,9})-of-(\d{1,9})\.journal)");  // no overflow
+  static const std::regex re(R"(shard-(\d+)-of-(\d+)\.journal)");
   std::map<std::size_t, std::set<std::size_t>> found;  // N -> indices
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(out, ec)) {
     std::smatch m;
     const std::string name = e.path().filename().string();
-    if (std::regex_match(name, m, re)) found[std::stoull(m[2])].insert(std::stoull(m[1]));
+    if (!std::regex_match(name, m, re)) continue;
+    dist::Shard s;
+    try {  // the same rule as --shard: i/N with at most 9 digits each, 0 <= i < N
+      s = dist::parse_shard(fmt::format("{}/{}", m[1].str(), m[2].str()));
+    } catch (const ConfigError&) {
+      throw DataError(fmt::format("\"{}\" is not a shard journal of this project (shard-I-of-N.journal with 0 <= I < N "
+                                  "< 10^9); move it away, then merge",
+                                  e.path().string()));
+    }
+    found[s.count].insert(s.index);
   }
   if (ec) throw IoError(fmt::format("cannot list \"{}\": {}", out.string(), ec.message()));
   if (found.empty()) throw DataError(fmt::format("no shard journals (shard-I-of-N.journal) in \"{}\"", out.string()));
@@ -233,8 +243,36 @@ DriveOutcome drive(SweepJob& job, dist::Executor& executor, const DriveOptions& 
   return out;
 }
 
+void check_sweep_outputs(const SweepConfig& c, const std::filesystem::path& dir, const std::optional<dist::Shard>& shard) {
+  std::vector<io::NamedPath> inputs = {{c.source, "config"}};
+  for (const InputConfig& in : c.inputs) {
+    inputs.push_back({in.file, "input file"});
+    inputs.push_back({in.model, "model"});
+    inputs.push_back({in.data, "data file"});
+  }
+  std::vector<std::filesystem::path> files;
+  if (!c.out.empty()) files = {std::filesystem::path(c.out) / "points.csv", std::filesystem::path(c.out) / "pareto.csv",
+                               std::filesystem::path(c.out) / "summary.json"};
+  if (!c.out.empty()) {
+    io::require_output_folder_possible(c.out, "output folder");
+    io::refuse_output_over_inputs(c.out, inputs, "output folder");
+  }
+  if (!dir.empty()) {
+    io::require_output_folder_possible(dir, "journal folder");
+    io::refuse_output_over_inputs(dir, inputs, "journal folder");
+    files.push_back(shard ? shard_journal(dir, *shard) : run_journal(dir));
+  }
+  for (const auto& f : files) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(f, ec))
+      throw ConfigError(fmt::format("output \"{}\" is a folder, not a file", f.string()));
+    io::refuse_output_over_inputs(f, inputs, "output");
+  }
+}
+
 SweepOutputs run_sweep_job(const SweepConfig& config, const SweepRunOptions& o) {
   const auto start = std::chrono::system_clock::now();
+  check_sweep_outputs(config, o.journal_dir, o.shard);
   SweepJob job(config);
   const std::filesystem::path& dir = o.journal_dir;
   if ((o.shard || o.merge) && dir.empty())

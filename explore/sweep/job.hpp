@@ -101,6 +101,11 @@ struct SweepOutputs {
   std::filesystem::path journal;      ///< the journal used ("" when none)
 };
 
+/// Checks the outputs before anything runs: the output and journal folders are folders (or
+/// creatable) and neither they nor the files written into them are, or lie inside, an input of
+/// the run (config, input files, models, data files). Throws ConfigError. run_sweep_job() calls it.
+void check_sweep_outputs(const SweepConfig& config, const std::filesystem::path& journal_dir,
+                         const std::optional<dist::Shard>& shard);
 /// Runs a sweep (or one shard of it, or the merge of its shards) and renders its outputs.
 /// Throws the library's typed errors on bad input.
 SweepOutputs run_sweep_job(const SweepConfig& config, const SweepRunOptions& options = {});

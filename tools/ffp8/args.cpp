@@ -83,6 +83,21 @@ std::uint64_t parse_u64_arg(const std::string& text, const char* option) {
   return v;
 }
 
+std::int64_t parse_int_arg(const std::string& text, const char* option, std::int64_t min, std::int64_t max) {
+  std::int64_t v = 0;
+  const char* end = text.data() + text.size();
+  const char* first = text.data() + (!text.empty() && text[0] == '+' ? 1 : 0);
+  const auto [p, ec] = std::from_chars(first, end, v);
+  if (text.empty() || ec != std::errc() || p != end || v < min || v > max) {
+    throw UsageError(fmt::format("{} must be an integer from {} to {}, not '{}'", option, min, max, text));
+  }
+  return v;
+}
+
+std::int64_t int_option(const po::variables_map& vm, const char* name, std::int64_t min, std::int64_t max) {
+  return parse_int_arg(vm[name].as<std::string>(), fmt::format("--{}", name).c_str(), min, max);
+}
+
 std::string shape_text(const std::vector<std::uint64_t>& shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
 
 }  // namespace ffp8::cli

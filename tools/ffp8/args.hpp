@@ -20,6 +20,9 @@ inline constexpr const char* kPathsRule =
     "(--out, --logits) to the working folder. Without \"out\" and --out, the outputs go into the config's name\n"
     "without .json, beside it (configs/x.json -> configs/x/), and the command says so.";
 
+/// The most threads a --threads option takes.
+inline constexpr std::int64_t kMaxThreads = 4096;
+
 /// Parses `args` against `opts` and the positional arguments `positional` (one value each, in
 /// order; those not declared in `opts` are accepted but not listed by --help). On --help prints
 /// `opts` and returns nullopt. Throws boost::program_options errors for unknown or bad options,
@@ -43,6 +46,14 @@ H5Target parse_h5_target(const std::string& text, const char* what);
 Rounding parse_rounding_arg(const std::string& text);
 /// Parses a decimal unsigned 64-bit value of option `option`; throws UsageError otherwise.
 std::uint64_t parse_u64_arg(const std::string& text, const char* option);
+/// The one parser of the CLI's integer arguments: decimal, no sign for unsigned ranges, within
+/// [min, max]; anything else (-1, 1e3, 2^64, trailing text) is a UsageError naming the option,
+/// the range and the text. Options that take numbers are declared as strings and parsed here,
+/// because Boost's own conversion reads "-1" as 2^64-1 for unsigned options.
+std::int64_t parse_int_arg(const std::string& text, const char* option, std::int64_t min, std::int64_t max);
+/// The value of integer option `name` in `vm` (declared as a string), parsed by parse_int_arg.
+std::int64_t int_option(const boost::program_options::variables_map& vm, const char* name, std::int64_t min,
+                        std::int64_t max);
 /// "[64, 3, 7, 7]", "[]" for a scalar.
 std::string shape_text(const std::vector<std::uint64_t>& shape);
 

@@ -24,11 +24,14 @@ namespace {
 int run_single(const ex::EvalConfig& cfg, const po::variables_map& vm) {
   ffp8::cli::ProgressBar bar(ffp8::cli::show_progress(vm.count("quiet") > 0), "images");
   ex::EvalRunOptions o;
+  std::size_t batches = 0;
   o.hooks.progress = [&](std::int64_t done, std::int64_t total) {
     bar("eval", static_cast<double>(done), static_cast<double>(total));
+    ffp8::cli::test_kill_hook(0, ++batches);
   };
   std::optional<ffp8::h5::AtomicFile> logits;
   if (vm.count("logits")) {
+    ex::check_eval_outputs(cfg, {vm["logits"].as<std::string>()});  // before anything is written
     logits.emplace(vm["logits"].as<std::string>());
     o.hooks.start = [&](std::int64_t count, std::int64_t classes) {
       ffp8::h5::File& f = logits->file();
@@ -104,17 +107,15 @@ int run_eval(const std::vector<std::string>& args) {
       ("set", po::value<std::vector<std::string>>()->composing(),
        "override a config value: key.path=value (value parsed as JSON, else a string); repeatable")  //
       ("logits", po::value<std::string>(), "also write the quantized network's logits as /logits [N, classes]")  //
-      ("threads,j", po::value<int>(), "threads (0: OpenMP default); overrides the config's \"threads\"")  //
+      ("threads,j", po::value<std::string>(), "threads (0: OpenMP default); overrides the config's \"threads\"")  //
       ("quiet,q", "no progress bar");
   const auto parsed = ffp8::cli::parse_args(args, opts, {"config"});
   if (!parsed) return 0;
   const po::variables_map& vm = *parsed;
   ffp8::cli::require_positional(vm, "config", "CONFIG.json");
-  if (vm.count("threads") && vm["threads"].as<int>() < 0)
-    throw ffp8::cli::UsageError(fmt::format("--threads must be 0 or more, not {}", vm["threads"].as<int>()));
   std::vector<std::string> sets;
   if (vm.count("set")) sets = vm["set"].as<std::vector<std::string>>();
-  if (vm.count("threads")) sets.push_back(fmt::format("threads={}", vm["threads"].as<int>()));
+  if (vm.count("threads")) sets.push_back(fmt::format("threads={}", ffp8::cli::int_option(vm, "threads", 0, ffp8::cli::kMaxThreads)));
   const auto load = [&] {
     ex::EvalConfig c = ex::load_eval_config(vm["config"].as<std::string>(), sets);
     if (vm.count("out")) c.out = ffp8::cli::out_arg(vm["out"].as<std::string>());  // eval.json's config stays as given

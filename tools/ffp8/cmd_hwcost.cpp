@@ -21,10 +21,13 @@ namespace hw = ffp8::hwcost;
 
 namespace {
 
+// Counts are priced in double precision: at most 2^53, where every integer is exact.
+constexpr std::int64_t kMaxCount = std::int64_t{1} << 53;
+
 int run_calibrate(const hw::Tech& prior, const po::variables_map& vm) {
   hw::SynthOptions so;
   if (!prior.liberty.empty()) so.liberty = prior.liberty;
-  const int jobs = vm["jobs"].as<int>();
+  const int jobs = static_cast<int>(ffp8::cli::int_option(vm, "jobs", 1, 256));
   const hw::Calibration c = hw::calibrate(prior, so, jobs, [](const hw::CalPoint& p, int done, int total) {
     fmt::print(stderr, "[{}/{}] {:<48} {:>10.0f} um2 (spread over {} variants {:.1f}%)\n", done, total, p.label,
                p.synth_um2, p.variants.size(), 100 * p.synth_spread);
@@ -69,20 +72,20 @@ int run_hwcost(const std::vector<std::string>& args) {
       "weight", po::value<std::string>(), "weight format (overrides --format)")(
       "activation", po::value<std::string>(), "activation format (overrides --format)")(
       "accumulator", po::value<std::string>()->default_value("fp32"), "fp32, fp16 or kulisch (exact)")(
-      "kulisch-terms", po::value<unsigned long long>()->default_value(4096), "K: products a Kulisch register sums")(
+      "kulisch-terms", po::value<std::string>()->default_value("4096"), "K: products a Kulisch register sums")(
       "flexible", "decoders configurable at run time (field split, bias, sign presence)")(
-      "flex-exp-min", po::value<int>()->default_value(2), "flexible: narrowest exponent field")(
-      "flex-exp-max", po::value<int>()->default_value(5), "flexible: widest exponent field")(
+      "flex-exp-min", po::value<std::string>()->default_value("2"), "flexible: narrowest exponent field")(
+      "flex-exp-max", po::value<std::string>()->default_value("5"), "flexible: widest exponent field")(
       "int8", "the INT8 reference MAC (32-bit accumulator)")(
       "tech", po::value<std::string>()->default_value("osu018"), "technology table: name in hwcost/tech or a file")(
       "json", "print one JSON object")("synth", "also synthesize with Yosys and report the mapped area")(
       "verilog", po::value<std::string>(), "write the generated Verilog to this file")(
-      "weights-count", po::value<unsigned long long>(), "memory footprint: number of weights")(
-      "activations-count", po::value<unsigned long long>()->default_value(0), "memory footprint: activation elements")(
+      "weights-count", po::value<std::string>(), "memory footprint: number of weights")(
+      "activations-count", po::value<std::string>()->default_value("0"), "memory footprint: activation elements")(
       "calibrate", "synthesize the calibration grid and fit the model")(
       "out", po::value<std::string>(), "calibrate: directory for calibration.csv/json")(
       "write-tech", po::value<std::string>(), "calibrate: write the fitted technology table here")(
-      "jobs", po::value<int>()->default_value(2), "calibrate: parallel synthesis runs");
+      "jobs", po::value<std::string>()->default_value("2"), "calibrate: parallel synthesis runs");
   const auto parsed = ffp8::cli::parse_args(args, opts);
   if (!parsed) return 0;
   const po::variables_map& vm = *parsed;
@@ -94,10 +97,10 @@ int run_hwcost(const std::vector<std::string>& args) {
   for (auto [key, field] : {std::pair{"format", &po_.format}, {"weight", &po_.weight}, {"activation", &po_.activation}})
     if (vm.count(key)) *field = vm[key].as<std::string>();
   po_.accumulator = vm["accumulator"].as<std::string>();
-  po_.kulisch_terms = vm["kulisch-terms"].as<unsigned long long>();
+  po_.kulisch_terms = static_cast<std::uint64_t>(ffp8::cli::int_option(vm, "kulisch-terms", 1, kMaxCount));
   po_.flexible = vm.count("flexible") > 0;
-  po_.flex_exp_min = vm["flex-exp-min"].as<int>();
-  po_.flex_exp_max = vm["flex-exp-max"].as<int>();
+  po_.flex_exp_min = static_cast<int>(ffp8::cli::int_option(vm, "flex-exp-min", 0, 31));
+  po_.flex_exp_max = static_cast<int>(ffp8::cli::int_option(vm, "flex-exp-max", 0, 31));
   hw::PeSpec spec;
   try {
     spec = hw::parse_pe_spec(po_, "--");
@@ -119,8 +122,9 @@ int run_hwcost(const std::vector<std::string>& args) {
     j["synthesis"] = hw::synthesis_json(hw::synthesize(hw::generate_verilog(spec, "pe"), so), so, cost);
   }
   if (vm.count("weights-count")) {
-    const hw::TensorCounts n{vm["weights-count"].as<unsigned long long>(),
-                             vm["activations-count"].as<unsigned long long>(), 0};
+    const hw::TensorCounts n{static_cast<std::uint64_t>(ffp8::cli::int_option(vm, "weights-count", 0, kMaxCount)),
+                             static_cast<std::uint64_t>(ffp8::cli::int_option(vm, "activations-count", 0, kMaxCount)),
+                             0};
     j["memory"] = hw::memory_json(n, spec);
   }
   if (vm.count("json")) {

@@ -12,6 +12,7 @@
 #include "core/tensors/quantize_dataset.hpp"
 #include "tools/ffp8/args.hpp"
 #include "tools/ffp8/command.hpp"
+#include "tools/ffp8/mpi_session.hpp"
 
 namespace po = boost::program_options;
 
@@ -34,7 +35,7 @@ int run_quantize(const std::vector<std::string>& args) {
       ("rounding,r", po::value<std::string>()->default_value("rne"), "rne, rna, rtz or stochastic")  //
       ("seed", po::value<std::string>()->default_value("0"), "seed of stochastic rounding (unsigned 64-bit)")  //
       ("no-saturate", "out-of-range values become Inf/NaN where the format has them (FORMAT.md rule 5)")  //
-      ("threads,j", po::value<int>()->default_value(0), "threads (0: OpenMP default); results do not depend on it")  //
+      ("threads,j", po::value<std::string>()->default_value("0"), "threads (0: OpenMP default); results do not depend on it")  //
       ("compress", "write the output chunked with deflate (smaller, slower); default: contiguous, uncompressed")  //
       ("out-dtype", po::value<std::string>()->default_value("float32"),
        "float32 (formats whose values are all float32 numbers) or float64 (every format)")  //
@@ -51,8 +52,7 @@ int run_quantize(const std::vector<std::string>& args) {
   qo.rounding = ffp8::cli::parse_rounding_arg(vm["rounding"].as<std::string>());
   qo.seed = ffp8::cli::parse_u64_arg(vm["seed"].as<std::string>(), "--seed");
   qo.saturate = vm.count("no-saturate") == 0;
-  qo.threads = vm["threads"].as<int>();
-  if (qo.threads < 0) throw ffp8::cli::UsageError(fmt::format("--threads must be 0 or more, not {}", qo.threads));
+  qo.threads = static_cast<int>(ffp8::cli::int_option(vm, "threads", 0, ffp8::cli::kMaxThreads));
 
   const std::string out_dtype_text = vm["out-dtype"].as<std::string>();
   if (out_dtype_text != "float32" && out_dtype_text != "float64")
@@ -60,8 +60,10 @@ int run_quantize(const std::vector<std::string>& args) {
   const auto out_dtype = out_dtype_text == "float64" ? ffp8::h5::DType::Float64 : ffp8::h5::DType::Float32;
 
   const ffp8::Format format = ffp8::Format::parse(vm["format"].as<std::string>());
+  std::size_t chunks = 0;
   const ffp8::QuantizeReport r =
-      ffp8::quantize_dataset(in, out, format, qo, vm.count("compress") > 0, out_dtype);
+      ffp8::quantize_dataset(in, out, format, qo, vm.count("compress") > 0, out_dtype,
+                             [&](std::uint64_t) { ffp8::cli::test_kill_hook(0, ++chunks); });
   if (vm.count("json")) {
     std::cout << ffp8::to_json(r).dump() << "\n";
     return 0;

@@ -40,7 +40,7 @@ int run(Mode mode, const std::vector<std::string>& args) {
       "out", po::value<std::string>(), "output folder (overrides \"out\"; relative to the working folder)")(
       "set", po::value<std::vector<std::string>>()->composing(),
       "override a config value: key.path=value (value parsed as JSON, else a string); repeatable")(
-      "threads", po::value<int>(), "worker threads per process (default: OpenMP's)")("quiet,q", "no progress bar");
+      "threads", po::value<std::string>(), "worker threads per process (default: OpenMP's)")("quiet,q", "no progress bar");
   if (!merge)
     opts.add_options()("shard", po::value<std::string>(),
                        "run only shard i of N (job arrays): writes DIR/shard-i-of-N.journal; then `ffp8 merge`");
@@ -49,7 +49,6 @@ int run(Mode mode, const std::vector<std::string>& args) {
   const po::variables_map& vm = *parsed;
   const std::string name = merge ? "merge" : "sweep";
   ffp8::cli::require_positional(vm, "config", "CONFIG.json");
-  if (vm.count("threads") && vm["threads"].as<int>() < 1) throw ffp8::cli::UsageError("--threads must be at least 1");
 
   const ffp8::cli::MpiSession mpi;
   std::optional<dist::Shard> shard;
@@ -59,7 +58,7 @@ int run(Mode mode, const std::vector<std::string>& args) {
   }
   std::vector<std::string> sets;
   if (vm.count("set")) sets = vm["set"].as<std::vector<std::string>>();
-  if (vm.count("threads")) sets.push_back(fmt::format("threads={}", vm["threads"].as<int>()));
+  if (vm.count("threads")) sets.push_back(fmt::format("threads={}", ffp8::cli::int_option(vm, "threads", 1, ffp8::cli::kMaxThreads)));
   const auto load = [&] {
     ex::SweepConfig c = ex::load_config(vm["config"].as<std::string>(), sets);
     if (vm.count("out")) {

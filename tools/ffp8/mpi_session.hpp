@@ -28,7 +28,7 @@ class MpiSession {
 
 /// Test hook (tests/explore/dist/dist_test.cpp, tests/explore/eval): FFP8_TEST_KILL_AFTER=K
 /// [FFP8_TEST_KILL_RANK=R, default 0] makes rank R SIGKILL itself once it has finished K units
-/// (rank 0: journaled them), so tests interrupt a run at a chosen point instead of racing a timer.
+/// (rank 0: journaled them; a single eval: K batches; quantize: K chunks written), so tests interrupt a run at a chosen point instead of racing a timer.
 void test_kill_hook(int rank, std::size_t finished);
 
 }  // namespace ffp8::cli

@@ -269,9 +269,10 @@ TEST_F(CliQuantize, InputFileCanAlsoBeTheOutput) {
   ASSERT_EQ(run({"quantize", "--format", "e4m3fn", in_ + ":/f16", in_ + ":/f16q"}).rc, 0);
   EXPECT_EQ(read_all(in_, "/f16"), half_);
   EXPECT_EQ(h5::File::open(in_).get_string_attr("/f16q", "ffp8_source"), in_ + ":/f16");
-  // In place: the dataset is replaced by its quantized values.
-  ASSERT_EQ(run({"quantize", "--format", "s1e2m1b1", in_ + ":/f16", in_ + ":/f16"}).rc, 0);
-  EXPECT_EQ(h5::File::open(in_).info("/f16").dtype, h5::DType::Float32);
+  // In place is refused: the input dataset would be destroyed.
+  expect_error(run({"quantize", "--format", "s1e2m1b1", in_ + ":/f16", in_ + ":/f16"}), "quantize",
+               {"is the input dataset", "refusing"});
+  EXPECT_EQ(h5::File::open(in_).info("/f16").dtype, h5::DType::Float16);
 }
 
 TEST_F(CliQuantize, BadInputIsAOneLineErrorAndWritesNothing) {
