@@ -7,9 +7,28 @@
 namespace ffp8 {
 
 /// Base of every error the library throws on bad input.
+/// Messages are one line: control characters (a newline in a quoted file or format name) are
+/// written as escapes (\n, \xNN), so every error the CLI prints is one sentence on one line.
 class Error : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit Error(const std::string& message) : std::runtime_error(one_line(message)) {}
+  explicit Error(const char* message) : Error(std::string(message)) {}
+
+  /// `text` with bytes below 0x20 and 0x7f escaped.
+  static std::string one_line(const std::string& text) {
+    static const char* hex = "0123456789abcdef";
+    std::string out;
+    out.reserve(text.size());
+    for (const char c : text) {
+      const auto u = static_cast<unsigned char>(c);
+      if (u >= 0x20 && u != 0x7f) out += c;
+      else if (c == '\n') out += "\\n";
+      else if (c == '\t') out += "\\t";
+      else if (c == '\r') out += "\\r";
+      else out += std::string("\\x") + hex[u >> 4] + hex[u & 15];
+    }
+    return out;
+  }
 };
 
 /// A format name or parameter combination is malformed or invalid.
