@@ -1,5 +1,5 @@
 #pragma once
-// The FFP8 selection rule ("all you can fit", FORMAT.md): the largest bias whose max(V) still
+// The FFP8 selection rule ("all you can fit", docs/formats.md): the largest bias whose max(V) still
 // covers the data's largest magnitude.
 #include "core/format/format.hpp"
 

@@ -3,7 +3,7 @@
 // for its input activation, and each matmul for both its operands (the activation role: in
 // attention they are Q, K^T, the softmax output P and V). Role defaults plus per-node overrides, each "float32" (no
 // quantization), a format name ("s1e4m3b10", "e4m3fn"), "fit:TEMPLATE" ("fit:s0e4m4"): that
-// template (sign, exp, man, specials) with the fit bias of FORMAT.md chosen per layer, or "int8": INT8
+// template (sign, exp, man, specials) with the fit bias (docs/formats.md) chosen per layer, or "int8": INT8
 // per-tensor symmetric (core/infer/int8.hpp), the integer baseline.
 #include <cstdint>
 #include <map>

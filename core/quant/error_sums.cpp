@@ -12,7 +12,7 @@ double ErrorSums::sqnr_db() const {
 
 template <class X, class Q>
 void ErrorMeter::measure(std::span<const X> x, std::span<const Q> q) {
-  // Outcome counts are measured here from (x, q) by FORMAT.md's definitions rather than taken
+  // Outcome counts are measured here from (x, q) by the definitions of docs/formats.md rather than taken
   // from QuantCounts: the batch kernel also counts a large negative clipped by an unsigned
   // format as an overflow, where the scalar path (and rule 2) says only "negative clipped".
   for (std::size_t i = 0; i < x.size(); ++i) {

@@ -31,7 +31,7 @@ struct ErrorSums {
 
 /// Measures inputs against their quantized values, value by value in element order (so chunking
 /// never changes a result), in float64 with a compensated sse. NaN inputs are skipped; outcome
-/// counts follow FORMAT.md's definitions (negative clipped by an unsigned format, overflow beyond
+/// counts follow the definitions of docs/formats.md (negative clipped by an unsigned format, overflow beyond
 /// max(V), underflow of a non-zero value to 0).
 class ErrorMeter {
  public:

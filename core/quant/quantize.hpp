@@ -1,5 +1,5 @@
 #pragma once
-// Quantization of real numbers to a Format (FORMAT.md "Quantization"): an exact scalar path for
+// Quantization of real numbers to a Format (docs/formats.md "Quantization rules"): an exact scalar path for
 // any format and input, and a vectorized float32 batch path checked bit for bit against it.
 #include <cstdint>
 #include <span>
@@ -21,7 +21,7 @@ Rounding parse_rounding(std::string_view text);
 /// Options of the quantizer; orthogonal to the format.
 struct QuantOptions {
   Rounding rounding = Rounding::Rne;
-  bool saturate = true;       ///< false: out-of-range values become Inf/NaN per FORMAT.md rule 5
+  bool saturate = true;       ///< false: out-of-range values become Inf/NaN per the overflow rule of docs/formats.md
   std::uint64_t seed = 0;     ///< stochastic rounding: stream keyed by (seed, element index)
   int threads = 0;            ///< batch calls: OpenMP threads; 0 = OpenMP's default
 };

@@ -1,6 +1,6 @@
 #pragma once
 // The design space: templates (sign, exp, man, specials, subnormals) from the config's lists,
-// biases per template (a range, a list, or chosen per tensor by the fit rule of FORMAT.md), and
+// biases per template (a range, a list, or chosen per tensor by the fit rule (docs/formats.md)), and
 // the constraints. Combinations that cannot be a format are skipped and counted, not errors.
 #include <cstdint>
 #include <optional>
@@ -42,7 +42,7 @@ struct SkipCounts {
 /// Every valid template of the space, in config order; skipped ones counted in `skipped`.
 std::vector<FormatTemplate> expand_templates(const SpaceConfig& space, SkipCounts& skipped);
 
-/// The fit bias of FORMAT.md for a template: the largest b whose max(V) >= a (a > 0 finite), clamped
+/// The fit bias (docs/formats.md) for a template: the largest b whose max(V) >= a (a > 0 finite), clamped
 /// to the valid bias range; a == 0 gives the IEEE bias 2^(exp-1) - 1. Delegates to core's rule.
 int fit_bias(const FormatTemplate& t, double a);
 

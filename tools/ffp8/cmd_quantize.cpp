@@ -34,7 +34,7 @@ int run_quantize(const std::vector<std::string>& args) {
       ("format,f", po::value<std::string>(), "format name (s1e4m3b7-fn) or preset (e4m3fn)")  //
       ("rounding,r", po::value<std::string>()->default_value("rne"), "rne, rna, rtz or stochastic")  //
       ("seed", po::value<std::string>()->default_value("0"), "seed of stochastic rounding (unsigned 64-bit)")  //
-      ("no-saturate", "out-of-range values become Inf/NaN where the format has them (FORMAT.md rule 5)")  //
+      ("no-saturate", "out-of-range values become Inf/NaN where the format has them (the overflow rule of docs/formats.md)")  //
       ("threads,j", po::value<std::string>()->default_value("0"), "threads (0: OpenMP default); results do not depend on it")  //
       ("compress", "write the output chunked with deflate (smaller, slower); default: contiguous, uncompressed")  //
       ("out-dtype", po::value<std::string>()->default_value("float32"),

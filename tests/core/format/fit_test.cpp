@@ -41,7 +41,7 @@ TEST(FitBias, NoDataGivesTheIeeeBias) {
 }
 
 TEST(FitBias, PaperExample) {
-  // Unsigned e4m4 with max|x| = 62 fits exactly at bias 10 (FORMAT.md: s0e4m4b10 has max 62).
+  // Unsigned e4m4 with max|x| = 62 fits exactly at bias 10 (docs/formats.md: s0e4m4b10 has max 62).
   EXPECT_EQ(fit_bias(Format::parse("s0e4m4b0"), 62.0), 10);
   EXPECT_EQ(fit_bias(Format::parse("s0e4m4b0"), 62.0001), 9);
 }

@@ -1,4 +1,4 @@
-// Format parsing, printing, validation and the pinned facts of FORMAT.md.
+// Format parsing, printing, validation and the pinned facts of docs/formats.md.
 #include <cmath>
 #include <gtest/gtest.h>
 #include <string>

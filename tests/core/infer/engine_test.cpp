@@ -278,7 +278,7 @@ TEST(InferAssignment, FitBiasIsTheLargestBiasWhoseMaxCoversTheData) {
     f.bias = b + 1;
     EXPECT_LT(f.max_value(), a) << a;
   }
-  EXPECT_EQ(fit_bias(layout, 62.0), 10);  // FORMAT.md: (0,4,4,b=10) has max 62
+  EXPECT_EQ(fit_bias(layout, 62.0), 10);  // docs/formats.md: (0,4,4,b=10) has max 62
   EXPECT_EQ(fit_bias(FormatChoice::parse("fit:s1e4m3-fn").format, 448.0), 7);
 }
 

@@ -1,4 +1,4 @@
-// The fit bias of FORMAT.md ("largest b whose max(V) >= a") against brute force, and the
+// The fit bias (docs/formats.md) ("largest b whose max(V) >= a") against brute force, and the
 // metric table.
 #include <cmath>
 #include <gtest/gtest.h>
@@ -44,7 +44,7 @@ TEST(Fit, KnownValues) {
   EXPECT_EQ(fit_bias(FormatTemplate{1, 4, 3}, 448.0), 7);
   EXPECT_EQ(fit_bias(FormatTemplate{1, 4, 3}, 480.0), 7);
   EXPECT_EQ(fit_bias(FormatTemplate{1, 4, 3}, 480.5), 6);
-  EXPECT_EQ(fit_bias(FormatTemplate{0, 4, 4}, 62.0), 10);  // FORMAT.md: s0e4m4b10 has max 62
+  EXPECT_EQ(fit_bias(FormatTemplate{0, 4, 4}, 62.0), 10);  // docs/formats.md: s0e4m4b10 has max 62
 }
 
 TEST(Metrics, TableIsConsistent) {
