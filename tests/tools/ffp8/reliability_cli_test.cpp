@@ -50,7 +50,7 @@ TEST_F(CliReliability, EvalNeverWritesOverAnInput) {
   const std::string before = inputs();
   ASSERT_EQ(::link(path("model.h5").c_str(), path("hard.h5").c_str()), 0);
   std::filesystem::create_symlink(path("data.h5"), path("soft.h5"));
-  for (const std::string& target : {"model.h5", "data.h5", "cfg.json", "hard.h5", "soft.h5", "./sub/../model.h5"}) {
+  for (const std::string target : {"model.h5", "data.h5", "cfg.json", "hard.h5", "soft.h5", "./sub/../model.h5"}) {
     std::filesystem::create_directories(dir_ / "sub");
     const Result r = run({"eval", path("cfg.json"), "--out", path("o"), "-q", "--logits", path(target)});
     expect_error(r, "eval", {"refusing to write over an input"});
@@ -255,7 +255,7 @@ TEST_F(CliReliability, SweepAndMergeRefuseInputsAndBadShardsAndJournalNames) {
   expect_error(run({"sweep", path("s.json"), "--out", path("t.h5"), "-q"}), "sweep", {path("t.h5"), "is a file"});
   std::ofstream(path("file")) << "x";
   expect_error(run({"sweep", path("s.json"), "--out", path("file/o"), "-q"}), "sweep", {"is a file"});
-  for (const std::string& shard : {"0/99999999999999999999999", "5/3", "0/0", "1/2x"})
+  for (const std::string shard : {"0/99999999999999999999999", "5/3", "0/0", "1/2x"})
     expect_error(run({"sweep", path("s.json"), "--out", path("o"), "-q", "--shard", shard}), "sweep", {shard});
   // A huge N is fine (most shards get nothing) and costs no memory.
   const Result big = run({"sweep", path("s.json"), "--out", path("o"), "-q", "--shard", "999999998/999999999"});
