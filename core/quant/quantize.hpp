@@ -71,7 +71,7 @@ class Quantizer {
   /// True when quantize(float) accepts the format: every value is a float32 (subnormals included).
   bool float32_output() const { return float32_ok_; }
   /// True when a value beyond max(V) (`a` = |x|, incl. Inf) becomes Inf/NaN rather than max(V):
-  /// FORMAT rule 5 (non-saturating: the virtual next code max+1 decides, ±Inf always overflows).
+  /// the overflow rule of docs/formats.md (non-saturating: the virtual next code max+1 decides, ±Inf always overflows).
   bool overflows(double a) const;
 
   /// Exact reference: quantizes the exact value `x`; `index` keys the stochastic stream.

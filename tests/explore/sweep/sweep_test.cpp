@@ -5,10 +5,14 @@
 #include <fstream>
 #include <gtest/gtest.h>
 #include <sstream>
+#include <set>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sys/wait.h>
 
 #include "core/errors.hpp"
 #include "core/format/fit.hpp"
+#include "core/quant/quantize.hpp"
 #include "explore/report/report.hpp"
 #include "explore/sweep/sweep.hpp"
 #include "tests/explore/hard_tensors.hpp"
@@ -438,4 +442,36 @@ TEST(Sweep, Float64TensorsAreScoredInFloat64) {
       }
     EXPECT_TRUE(seen);
   }
+}
+
+// "family": ["float", "int"] puts integer members beside the floats of the same width: each
+// integer point is scored by the direct path, with the fit bias of its range, and its squared
+// error equals the scalar quantizer's summed by hand.
+TEST(Sweep, IntegerFamilyIsScoredByTheDirectPathLikeTheQuantizer) {
+  const auto dir = make_inputs("sweep_int_family");
+  json j = base_config();
+  j["inputs"] = json::parse(R"([{"file": "w.h5", "tensors": ["/weights/small"], "role": "weight"}])");
+  j["granularity"] = "tensor";
+  j["space"] = json::parse(R"({"width": 8, "family": ["float", "int"], "sign": [0, 1], "exp": [3, 4], "bias": "fit"})");
+  const SweepResult r = run(j, dir);
+  const std::vector<double> x = {0.5, -0.25, 0.125, 3.0, -7.5, 0.0};
+  std::set<std::string> ints;
+  std::size_t floats = 0;
+  for (const Point& p : r.points) {
+    if (!p.format.is_int()) {
+      ++floats;
+      continue;
+    }
+    ints.insert(p.format.name());
+    EXPECT_FALSE(p.by_stats) << p.format.name();
+    const Quantizer q(p.format, QuantOptions{});
+    double sse = 0;
+    for (double v : x) sse += (q.round(v).value - v) * (q.round(v).value - v);
+    EXPECT_TRUE(close(p.sums.sse, sse)) << p.format.name() << ": " << p.sums.sse << " vs " << sse;
+  }
+  EXPECT_GT(floats, 0u);
+  // max|x| = 7.5: i8 (max 127 * 2^-B) fits at B = 4; unsigned u8 sees only positives (3.0): B = 6.
+  EXPECT_TRUE(ints.count("i8b4")) << fmt::format("{}", fmt::join(ints, " "));
+  EXPECT_TRUE(ints.count("i8b4-sym"));
+  EXPECT_TRUE(ints.count("u8b6"));
 }
