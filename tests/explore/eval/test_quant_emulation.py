@@ -227,6 +227,14 @@ class QuantEmulation(unittest.TestCase):
         self.assertEqual(by["stem_0"]["activation"], "float32")
         self.assertEqual(by["fc"]["weight"], "int8")
 
+    def test_resnet_integer_and_p3109_members(self):
+        # Members beyond the FFP8 floats: P3109 weights (fixed), two's-complement integer inputs
+        # with the fit bias per layer (k * 2^-B on the integer grid, symmetric range).
+        ev = self.check("tools/ffp8_models.py:resnet_small", {"weight": "p3109_k8p4se", "activation": "fit:i8-sym"})
+        by = {l["node"]: l for l in ev["layers"]}
+        self.assertEqual(by["fc"]["weight"], "s1e4m3b8-fnuz-inf")  # the preset's canonical name
+        self.assertRegex(by["layer1_conv1"]["activation"], r"^i8b-?[0-9]+-sym$")
+
     def test_densenet_folded_bn(self):
         self.check("tools/ffp8_models.py:densenet_small", {"weight": "fit:s1e3m4", "activation": "fit:s1e4m3"},
                    export_args=("--fold-bn",))
