@@ -57,23 +57,15 @@ py::dict counts_dict(const QuantCounts& c) {
 template <typename Body>
 QuantCounts split(std::size_t n, int threads, Body body) {
   const std::size_t blocks = (n + kBlock - 1) / kBlock;
-  std::uint64_t nan_c = 0, ovf_c = 0, unf_c = 0, neg_c = 0;
-#pragma omp parallel for schedule(static) num_threads(threads) if (blocks > 1 && threads > 1) \
-    reduction(+ : nan_c, ovf_c, unf_c, neg_c)
+  std::vector<QuantCounts> per_block(blocks);  // summed in block order by QuantCounts::operator+=
+#pragma omp parallel for schedule(static) num_threads(threads) if (blocks > 1 && threads > 1)
   for (std::size_t b = 0; b < blocks; ++b) {
     const std::size_t off = b * kBlock;
-    const QuantCounts c = body(off, std::min(kBlock, n - off));
-    nan_c += c.nan_inputs;
-    ovf_c += c.overflow;
-    unf_c += c.underflow;
-    neg_c += c.neg_clipped;
+    per_block[b] = body(off, std::min(kBlock, n - off));
   }
   QuantCounts c;
+  for (const QuantCounts& p : per_block) c += p;
   c.count = n;
-  c.nan_inputs = nan_c;
-  c.overflow = ovf_c;
-  c.underflow = unf_c;
-  c.neg_clipped = neg_c;
   return c;
 }
 
