@@ -279,7 +279,7 @@ class ConvNeXtMini(nn.Module):
 
 @_register
 def convnext_mini():
-    return ConvNeXtMini()
+    return ConvNeXtMini(dims=(48, 96))   # (32, 64) stayed below 90 % top-1 after 6 epochs (89.40 %)
 
 
 # ---------------------------------------------------------------- ViT-style

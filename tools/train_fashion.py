@@ -29,7 +29,7 @@ import convert_data  # noqa: E402
 import ffp8_models  # noqa: E402
 
 EPOCHS = {"vgg_small": 4, "resnet_small": 4, "mobilenet_small": 4, "densenet_small": 4, "inception_small": 4,
-          "convnext_mini": 4, "vit_mini": 10}
+          "convnext_mini": 8, "vit_mini": 10}
 # Peak learning rate of the one-cycle schedule where it differs from --lr's default (small ViTs
 # diverge at 3e-3).
 LR = {"vit_mini": 1e-3}
