@@ -23,7 +23,7 @@ struct ScoreNeeds {
 /// two items, its edge values (L == 0) and its interior (L > 0); items are ordered by sign, then
 /// magnitude (an edge before its interior), so rounding is monotone along each sign part. Prefix
 /// sums of y = t*2^15 + L and y^2 (exact, 128-bit) within each binade make a run of items that
-/// round to one value cost O(1). ±Inf and NaN buckets are not items.
+/// round to one value cost O(1). ±Inf and NaN buckets are not items: scores are over finite values.
 struct RunData {
   std::vector<std::uint32_t> mk;        ///< per item: magnitude key (float32 bits >> 15)
   std::vector<float> probe;             ///< per item: c (edge) or c + w/2 (interior): rounds like it
@@ -36,10 +36,9 @@ struct RunData {
   std::vector<std::uint32_t> seg_end;   ///< per segment: one past its last item
   std::size_t first_negative = 0;       ///< items [first_negative, size) are negative
   std::uint64_t zeros[2] = {0, 0};      ///< count of +0 and -0 (first item of its part if any)
-  std::vector<std::uint32_t> infinite;  ///< buckets holding ±Inf
   std::vector<std::uint32_t> subnormal_buckets;  ///< float32-subnormal buckets with interior values
-  double total_x2 = 0;                  ///< sum x^2 of the whole tensor (NaN excluded)
-  double count = 0;                     ///< values, NaN excluded
+  double total_x2 = 0;                  ///< sum x^2 of the finite values
+  double count = 0;                     ///< finite values
   double neg_x2 = 0, neg_max = 0;       ///< finite negative items: sum x^2, max |x|
   double neg_n = 0, neg_nonzero = 0;    ///< finite negative values, and those != -0
   std::vector<double> kl_p;             ///< histogram of |x| for kl_div (format independent)
@@ -79,7 +78,8 @@ enum class RunSearch { Thresholds, Scan };
 std::optional<ErrorSums> score_stats(const PreparedStats& p, const Format& f, const QuantOptions& o,
                                      const ScoreNeeds& needs, RunSearch search = RunSearch::Thresholds);
 
-/// Direct path: quantize-then-measure, fed chunk by chunk (memory stays flat). The quantizer's
+/// Direct path: quantize-then-measure, fed chunk by chunk (memory stays flat); like the
+/// statistics path it scores the finite values only (NaN and ±Inf are left out of every sum). The quantizer's
 /// float32 batch path is used when the format allows it, its exact double path otherwise.
 class DirectScorer {
  public:
@@ -93,7 +93,7 @@ class DirectScorer {
   ErrorSums finish() const;
 
  private:
-  /// Adds the errors of x quantized to q (and, for kl_div, their histograms).
+  /// Adds the errors of the finite x quantized to q (and, for kl_div, their histograms).
   template <class X, class Q>
   void measure(std::span<const X> x, std::span<const Q> q);
 

@@ -2,6 +2,7 @@
 // reference the statistics path must agree with, and the fallback where that path is not exact.
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "explore/metrics/score.hpp"
 
@@ -27,34 +28,49 @@ DirectScorer::DirectScorer(const Format& f, const QuantOptions& o, const ScoreNe
 
 template <class X, class Q>
 void DirectScorer::measure(std::span<const X> x, std::span<const Q> q) {
-  meter_.add(x, q);  // every sum value by value in element order: chunking never changes a result
+  // Every sum is over the finite inputs (NaN and ±Inf are counted by the caller, never scored).
+  // The quantizer saw the whole chunk, so a stochastic draw keys on the element's own index.
+  std::size_t finite = 0;
+  for (const X v : x) finite += std::isfinite(v) ? 1 : 0;
+  if (finite == x.size()) {
+    meter_.add(x, q);  // every sum value by value in element order: chunking never changes a result
+  } else {
+    std::vector<X> xs;
+    std::vector<Q> qs;
+    xs.reserve(finite);
+    qs.reserve(finite);
+    for (std::size_t i = 0; i < x.size(); ++i)
+      if (std::isfinite(x[i])) {
+        xs.push_back(x[i]);
+        qs.push_back(q[i]);
+      }
+    meter_.add(std::span<const X>(xs), std::span<const Q>(qs));
+  }
+  meter_.count(static_cast<double>(finite));
   if (!needs_.kl) return;
   for (std::size_t i = 0; i < x.size(); ++i) {
-    if (std::isnan(x[i])) continue;
+    if (!std::isfinite(x[i])) continue;
     hist_p_[static_cast<std::size_t>(kl_bin(std::fabs(double(x[i])), kl_range_))] += 1;
     hist_q_[static_cast<std::size_t>(kl_bin(std::fabs(double(q[i])), kl_range_))] += 1;
   }
 }
 
 void DirectScorer::add(std::span<const float> x, std::uint64_t first_index) {
-  QuantCounts c;
   if (q_.fast_path()) {
     qf_.resize(x.size());
-    c = q_.quantize(x, qf_, first_index);
+    q_.quantize(x, qf_, first_index);
     measure(x, std::span<const float>(qf_));
   } else {
     xd_.assign(x.begin(), x.end());
     qd_.resize(x.size());
-    c = q_.quantize(std::span<const double>(xd_), std::span<double>(qd_), first_index);
+    q_.quantize(std::span<const double>(xd_), std::span<double>(qd_), first_index);
     measure(x, std::span<const double>(qd_));
   }
-  meter_.count(static_cast<double>(c.count - c.nan_inputs));
 }
 
 void DirectScorer::add(std::span<const double> x, std::uint64_t first_index) {
   qd_.resize(x.size());
-  const QuantCounts c = q_.quantize(x, std::span<double>(qd_), first_index);
-  meter_.count(static_cast<double>(c.count - c.nan_inputs));
+  q_.quantize(x, std::span<double>(qd_), first_index);
   measure(x, std::span<const double>(qd_));
 }
 

@@ -20,9 +20,8 @@ constexpr double kTwo31 = 2147483648.0;
 
 bool small_integer(double k) { return std::isfinite(k) && std::fabs(k) <= kTwo31 && k == std::floor(k); }
 
-bool is_nan_bucket(const Bucket& b) {
-  return b.exponent_field() == 255 && !((b.key & 0xffu) == 0 && b.n == b.n0);
-}
+/// NaN and ±Inf are not numbers to score: every sum is over the finite values.
+bool is_nonfinite_bucket(const Bucket& b) { return b.exponent_field() == 255; }
 
 /// sum over the interior of (q - x)^2 with q = c + D.
 double interior_sse(const Bucket& b, double d, double u) {
@@ -107,17 +106,11 @@ PreparedStats::PreparedStats(const BucketStats& stats) : stats_(&stats) {
   };
   for (std::size_t i = 0; i < bs.size(); ++i) {
     const Bucket& b = bs[i];
-    if (is_nan_bucket(b)) continue;
+    if (is_nonfinite_bucket(b)) continue;
     const double c = edges_[i], u = b.ulp();
     const std::uint64_t n1i = b.n - b.n0;
     const auto n0 = static_cast<double>(b.n0), n1 = static_cast<double>(n1i);
     R.count += static_cast<double>(b.n);
-    if (b.exponent_field() == 255) {  // ±Inf: scored one by one
-      R.infinite.push_back(static_cast<std::uint32_t>(i));
-      R.kl_p[static_cast<std::size_t>(kl_bin(c, max_abs_))] += n0;
-      R.total_x2 += n0 * c * c;
-      continue;
-    }
     const double x2_int = n1 * c * c + 2.0 * c * u * static_cast<double>(b.s1) + u * u * static_cast<double>(b.s2);
     const double x2 = n0 * c * c + (n1i ? x2_int : 0.0);
     R.total_x2 += x2;
@@ -241,7 +234,6 @@ std::size_t seek(const std::vector<std::uint32_t>& mk, std::size_t pos, std::siz
 ErrorSums score_runs(const PreparedStats& p, const Format& f, const QuantOptions& o, const ScoreNeeds& needs,
                      RunSearch search) {
   const RunData& R = p.runs();
-  const auto& bs = p.stats().buckets();
   QuantOptions qo = o;
   qo.threads = 1;
   const Quantizer qz(f, qo);
@@ -344,22 +336,6 @@ ErrorSums score_runs(const PreparedStats& p, const Format& f, const QuantOptions
     s.max_abs = std::max(s.max_abs, R.neg_max);
     if (needs.kl) hq[0] += R.neg_n;
   }
-  // ±Inf inputs, one by one.
-  for (const std::uint32_t i : R.infinite) {
-    const Bucket& b = bs[i];
-    const double c = p.edges()[i];
-    const auto n0 = static_cast<double>(b.n0);
-    const bool clipped = b.negative() && !signed_fmt;
-    const double q = clipped ? 0.0 : qz.round(c).value;
-    if (clipped) s.neg_clipped += n0;
-    else s.overflow += n0;
-    const double err = q - c;
-    s.sse += n0 * err * err;
-    s.max_abs = std::max(s.max_abs, std::fabs(err));
-    s.sum_xq += n0 * c * q;
-    s.sum_q2 += n0 * q * q;
-    if (needs.kl) hq[static_cast<std::size_t>(kl_bin(std::fabs(q), p.max_abs()))] += n0;
-  }
   if (needs.kl) s.kl = kl_from_histograms(R.kl_p, hq);
   return s;
 }
@@ -451,7 +427,7 @@ std::optional<ErrorSums> score_stats(const PreparedStats& p, const Format& f, co
   ErrorSums s;
   for (std::size_t i = 0; i < bs.size(); ++i) {
     const Bucket& b = bs[i];
-    if (is_nan_bucket(b)) continue;
+    if (is_nonfinite_bucket(b)) continue;
     const double c = p.edges()[i];
     const double u = b.ulp();
     const bool clipped = b.negative() && !signed_fmt;

@@ -28,7 +28,7 @@ std::string cell(const std::string& s) {
 }  // namespace
 
 std::string points_csv(const SweepConfig& c, const SweepResult& r, bool pareto_only) {
-  std::string out = "tensor,role,granularity,channel,format,sign,exp,man,bias,specials,subnormals,bias_rule,rounding,count";
+  std::string out = "tensor,role,granularity,channel,format,sign,exp,man,bias,specials,subnormals,bias_rule,rounding,count,nan,inf";
   for (Metric m : c.metrics) out += fmt::format(",{}", info(m).name);
   if (c.hardware.enabled) out += ",area_um2,energy_pj_per_mac";
   out += ",path,pareto,knee\n";
@@ -36,9 +36,10 @@ std::string points_csv(const SweepConfig& c, const SweepResult& r, bool pareto_o
     if (pareto_only && !p.pareto) continue;
     const Group& g = r.groups[p.group];
     const Format& f = p.format;
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{}", cell(g.tensor), cell(g.role), to_string(g.granularity),
-                       g.channel, f.name(), f.sign, f.exp, f.man, f.bias, to_string(f.specials),
-                       f.subnormals ? 1 : 0, p.bias_rule, to_string(p.rounding), g.count);
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}", cell(g.tensor), cell(g.role),
+                       to_string(g.granularity), g.channel, f.name(), f.sign, f.exp, f.man, f.bias,
+                       to_string(f.specials), f.subnormals ? 1 : 0, p.bias_rule, to_string(p.rounding), g.count,
+                       g.nan, g.inf);
     for (Metric m : c.metrics) out += "," + num(metric_value(m, p.sums));
     if (c.hardware.enabled) out += "," + num(p.area_um2) + "," + num(p.energy_pj_per_mac);
     out += fmt::format(",{},{},{}\n", p.by_stats ? "stats" : "direct", p.pareto ? 1 : 0, p.knee ? 1 : 0);
@@ -98,7 +99,8 @@ nlohmann::json summary_json(const SweepConfig& c, const SweepResult& r, const Pr
       "path=direct: quantize-then-measure with the Quantizer (formats with man > 7, or ranges among float32 subnormals)",
       "stochastic rounding on the stats path reports expectations (sse, counts); the direct path reports one seeded sample",
       "kl_div is approximate by nature (2048-bin histograms on [0, max|x|])",
-      "pareto and knee are computed per tensor group"};
+      "pareto and knee are computed per tensor group",
+      "nan, inf: the group's NaN and infinite values, left out of count, every metric, the bias rules and selection"};
   return s;
 }
 

@@ -57,28 +57,45 @@ std::uint64_t BucketStats::nan_count() const {
   return nans;
 }
 
+std::uint64_t BucketStats::inf_count() const {
+  std::uint64_t infs = 0;
+  for (const Bucket& b : buckets_)
+    if (b.exponent_field() == 255 && (b.key & 0xffu) == 0) infs += b.n0;
+  return infs;
+}
+
+BucketStats BucketStats::finite() const {
+  BucketStats out;
+  out.reciprocals_ = reciprocals_;
+  for (const Bucket& b : buckets_)
+    if (b.exponent_field() != 255) {
+      out.buckets_.push_back(b);
+      out.count_ += b.n;
+    }
+  return out;
+}
+
 namespace {
 /// Largest magnitude in a bucket (its edge when only edge values are present).
 double bucket_max(const Bucket& b) {
   const std::uint32_t low = b.lmax;
   return static_cast<double>(std::bit_cast<float>(b.magnitude_bits(low)));
 }
-bool is_nan_bucket(const Bucket& b) {
-  return b.exponent_field() == 255 && !((b.key & 0xffu) == 0 && b.n == b.n0);
-}
+/// NaN or ±Inf values (the float32 exponent field 255): no fact counts them.
+bool is_nonfinite_bucket(const Bucket& b) { return b.exponent_field() == 255; }
 }  // namespace
 
 double BucketStats::max_abs() const {
   double a = 0.0;
   for (const Bucket& b : buckets_)
-    if (!is_nan_bucket(b)) a = std::max(a, bucket_max(b));
+    if (!is_nonfinite_bucket(b)) a = std::max(a, bucket_max(b));
   return a;
 }
 
 double BucketStats::max_positive() const {
   double a = 0.0;
   for (const Bucket& b : buckets_)
-    if (!b.negative() && !is_nan_bucket(b)) a = std::max(a, bucket_max(b));
+    if (!b.negative() && !is_nonfinite_bucket(b)) a = std::max(a, bucket_max(b));
   return a;
 }
 
@@ -86,7 +103,7 @@ double BucketStats::min() const {
   double m = 0.0;
   bool any = false;
   for (const Bucket& b : buckets_) {
-    if (is_nan_bucket(b)) continue;
+    if (is_nonfinite_bucket(b)) continue;
     const double v = b.negative() ? -bucket_max(b) : (b.n0 ? b.edge() : b.edge() + b.lmin * b.ulp());
     m = any ? std::min(m, v) : v;
     any = true;
@@ -95,11 +112,11 @@ double BucketStats::min() const {
 }
 
 double BucketStats::abs_percentile(double p, bool positive_only) const {
-  // Order buckets by magnitude (key without the sign), skipping NaNs (and negatives if asked).
+  // Order buckets by magnitude (key without the sign), skipping NaN and ±Inf (and negatives if asked).
   std::vector<const Bucket*> order;
   std::uint64_t total = 0;
   for (const Bucket& b : buckets_) {
-    if (is_nan_bucket(b) || (positive_only && b.negative())) continue;
+    if (is_nonfinite_bucket(b) || (positive_only && b.negative())) continue;
     order.push_back(&b);
     total += b.n;
   }

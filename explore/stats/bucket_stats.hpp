@@ -61,13 +61,18 @@ class BucketStats {
   bool has_reciprocals() const { return reciprocals_; }
   /// NaN inputs (exponent field 255 with a non-zero mantissa).
   std::uint64_t nan_count() const;
-  /// Largest |x| (0 for an empty or all-zero tensor; +inf with Inf inputs), NaN excluded.
+  /// ±Inf inputs.
+  std::uint64_t inf_count() const;
+  /// The same statistics without the NaN and ±Inf values (count() then counts finite values).
+  BucketStats finite() const;
+  // The facts below are over finite values: NaN and ±Inf are never numbers (inf_count()).
+  /// Largest finite |x| (0 for an empty or all-zero tensor).
   double max_abs() const;
-  /// Largest positive x (0 when none): the "a" of the fit rule for unsigned formats.
+  /// Largest finite positive x (0 when none): the "a" of the fit rule for unsigned formats.
   double max_positive() const;
-  /// Smallest x (0 if empty); a tensor with min() >= 0 is "never negative".
+  /// Smallest finite x (0 if none); a tensor with min() >= 0 is "never negative".
   double min() const;
-  /// Nearest-rank P-th percentile of |x| (P in (0, 100]), rounded up to the largest value of
+  /// Nearest-rank P-th percentile of finite |x| (P in (0, 100]), rounded up to the largest value of
   /// its bucket: exact for the fit rule of formats with man <= 7, whose max(V) is a bucket edge.
   double abs_percentile(double p, bool positive_only) const;
 

@@ -13,8 +13,8 @@ namespace ffp8::explore {
 
 namespace {
 
-constexpr std::uint32_t kResultTag = 0x33525546;  // "FUR3" (3: formats carry -inf, -nz, integer, -sym)
-constexpr std::uint32_t kGroupTag = 0x32475546;   // "FUG2"
+constexpr std::uint32_t kResultTag = 0x34525546;  // "FUR4" (4: groups carry their NaN and Inf counts)
+constexpr std::uint32_t kGroupTag = 0x33475546;   // "FUG3" (3: NaN and Inf counts)
 
 class Writer {
  public:
@@ -87,6 +87,8 @@ void put_group(Writer& w, const Group& g, const std::map<const TensorSource*, st
     w.put<std::uint64_t>(p.count);
   }
   w.put<std::uint64_t>(g.count);
+  w.put<std::uint64_t>(g.nan);
+  w.put<std::uint64_t>(g.inf);
   w.put<double>(g.min);
   w.put<double>(g.max_abs);
   w.put<double>(g.max_positive);
@@ -128,6 +130,8 @@ Group get_group(Reader& in, const std::vector<std::unique_ptr<TensorSource>>& so
     g.pieces.push_back(p);
   }
   g.count = in.get<std::uint64_t>();
+  g.nan = in.get<std::uint64_t>();
+  g.inf = in.get<std::uint64_t>();
   g.min = in.get<double>();
   g.max_abs = in.get<double>();
   g.max_positive = in.get<double>();

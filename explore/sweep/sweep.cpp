@@ -50,13 +50,22 @@ void fill_facts(Group& g) {
   g.max_positive = g.stats->max_positive();
 }
 
-/// Exact facts of float64 data, which its float32 statistics only bound; NaN excluded.
+/// The group's statistics are the finite part of `all`; its NaN and ±Inf values are counted,
+/// never scored (every metric, bias rule and selection sees the finite values only).
+void set_stats(Group& g, const BucketStats& all) {
+  g.nan = all.nan_count();
+  g.inf = all.inf_count();
+  g.stats = std::make_shared<const BucketStats>(all.finite());
+  fill_facts(g);
+}
+
+/// Exact facts of float64 data, which its float32 statistics only bound; finite values only.
 struct Facts64 {
   double min = 0, max_abs = 0, max_positive = 0;
   bool any = false;
   void add(std::span<const double> v) {
     for (double x : v) {
-      if (std::isnan(x)) continue;
+      if (!std::isfinite(x)) continue;
       min = any ? std::min(min, x) : x;
       max_abs = std::max(max_abs, std::fabs(x));
       if (x > 0) max_positive = std::max(max_positive, x);
@@ -72,12 +81,15 @@ struct Facts64 {
 
 /// Float32 images of float64 values for the statistics, rounded away from zero: a float32
 /// max(V) is >= |x| exactly when it is >= the image, so the percentile rule (the only use of
-/// these statistics besides the NaN check and bucket count) picks what the float64 values would.
+/// these statistics besides the NaN/Inf counts and bucket count) picks what the float64 values
+/// would. A finite value beyond float32's range becomes its largest finite value, so it stays
+/// counted as a finite value, not as an infinity.
 void float32_images(std::span<const double> v, std::vector<float>& out) {
   out.resize(v.size());
   for (std::size_t i = 0; i < v.size(); ++i) {
     float f = static_cast<float>(v[i]);
     if (std::fabs(static_cast<double>(f)) < std::fabs(v[i])) f = std::nextafter(f, std::copysign(INFINITY, f));
+    if (std::isinf(f) && std::isfinite(v[i])) f = std::copysign(std::numeric_limits<float>::max(), f);
     out[i] = f;
   }
 }
@@ -240,10 +252,12 @@ class Engine {
 
 bool has(const std::vector<Granularity>& v, Granularity g) { return std::find(v.begin(), v.end(), g) != v.end(); }
 
-void check_nan(const BucketStats& s, const std::string& name) {
-  if (const auto n = s.nan_count(); n > 0)
-    throw DataError(fmt::format("tensor \"{}\" has {} NaN value{}; formats cannot be scored on NaN inputs", name, n,
-                                n == 1 ? "" : "s"));
+/// A tensor of NaN and infinities only leaves nothing to score (NaN/Inf among finite values are
+/// counted and left out instead).
+void check_finite(const Group& g, const std::string& name) {
+  if (g.count == 0 && g.nan + g.inf > 0)
+    throw DataError(fmt::format("tensor \"{}\" has no finite value ({} NaN, {} infinite); formats cannot be scored on it",
+                                name, g.nan, g.inf));
 }
 
 }  // namespace
@@ -509,8 +523,7 @@ UnitResult run_tensor_unit(const SweepConfig& c, const SweepPlan& plan,
         g.granularity = Granularity::Channel;
         g.channel = static_cast<std::int64_t>(ch);
         g.pieces = {{s.get(), ch * csize, csize}};
-        g.stats = std::make_shared<const BucketStats>(chan->finish());
-        fill_facts(g);
+        set_stats(g, chan->finish());
         if (f64) chan64.apply(g);
         chan64 = {};
         u.groups.push_back(std::move(g));
@@ -539,10 +552,9 @@ UnitResult run_tensor_unit(const SweepConfig& c, const SweepPlan& plan,
   g.tensor = s->name();
   g.role = s->role();
   g.pieces = {{s.get(), 0, s->size()}};
-  g.stats = given ? std::make_shared<const BucketStats>(*given) : std::make_shared<const BucketStats>(whole.finish());
-  check_nan(*g.stats, s->origin());
-  fill_facts(g);
+  set_stats(g, given ? *given : whole.finish());
   if (f64) whole64.apply(g);
+  check_finite(g, s->origin());
   g.emitted = has(c.granularity, Granularity::Tensor) || (has(c.granularity, Granularity::Channel) && !per_channel);
   u.groups.push_back(std::move(g));
   if (u.groups.back().emitted) engine.score_group(u.groups.size() - 1);
@@ -576,6 +588,8 @@ std::vector<Group> role_groups(const SweepConfig& c, const SweepPlan& plan,
       rg.max_positive = std::max(rg.max_positive, t.max_positive);
       rg.count += t.count;
     }
+    rg.nan += t.nan;
+    rg.inf += t.inf;
     auto merged = std::make_shared<BucketStats>(*rg.stats);
     merged->merge(*t.stats);
     rg.stats = merged;
@@ -620,7 +634,8 @@ SweepResult assemble(const SweepConfig& c, const SweepPlan& plan,
     const Group& g = r.groups.back();
     const TensorSource& s = *sources.at(plan.units()[i].source);
     nlohmann::json t = {{"tensor", g.tensor}, {"role", g.role}, {"shape", s.shape()}, {"count", g.count},
-                        {"min", g.min}, {"max_abs", g.max_abs}, {"buckets", g.stats->buckets().size()}};
+                        {"nan", g.nan}, {"inf", g.inf}, {"min", g.min}, {"max_abs", g.max_abs},
+                        {"buckets", g.stats->buckets().size()}};
     if (!s.note().empty()) t["note"] = s.note();
     r.tensors.push_back(std::move(t));
   }

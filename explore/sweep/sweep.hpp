@@ -31,9 +31,11 @@ struct Group {
   Granularity granularity = Granularity::Tensor;
   std::int64_t channel = -1;
   std::vector<Piece> pieces;
-  std::uint64_t count = 0;
-  double min = 0, max_abs = 0, max_positive = 0;  ///< exact, float64 data included
-  std::shared_ptr<const BucketStats> stats;  ///< released after scoring for channel groups
+  std::uint64_t count = 0;   ///< finite values: the ones every point is scored on
+  std::uint64_t nan = 0, inf = 0;  ///< NaN and ±Inf values, left out of count, metrics, bias
+                                   ///< rules and selection (never taken for numbers)
+  double min = 0, max_abs = 0, max_positive = 0;  ///< of the finite values, exact, float64 data included
+  std::shared_ptr<const BucketStats> stats;  ///< finite values only; released after scoring for channel groups
   bool emitted = true;  ///< its points go to points.csv (tensor and role groups always exist
                         ///< for selection, even when the granularity does not list them)
 
@@ -82,7 +84,8 @@ struct SweepResult {
 /// Progress callback: a stage name and work done out of total (the CLI draws a bar from it).
 using ProgressFn = std::function<void(std::string_view stage, double done, double total)>;
 
-/// Runs a sweep over already opened sources. Throws DataError for NaN inputs.
+/// Runs a sweep over already opened sources. NaN and ±Inf inputs are counted per group and left
+/// out of every score; a tensor with no finite value is a DataError.
 /// `passes` false: tensors of a TapPass are read one by one (see SweepPlan).
 SweepResult run_sweep(const SweepConfig& config, const std::vector<std::unique_ptr<TensorSource>>& sources,
                       const ProgressFn& progress = {}, bool passes = true);

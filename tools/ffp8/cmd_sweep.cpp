@@ -103,6 +103,11 @@ int run(Mode mode, const std::vector<std::string>& args) {
                    result.points.size(), result.by_stats, result.by_direct, pareto, result.skipped.total());
         fmt::print("{} units: {} computed{}{}\n", out.units, out.computed, resumed,
                    mpi.size() > 1 ? fmt::format(" on {} ranks", mpi.size()) : std::string());
+        for (const auto& t : result.tensors)
+          if (t["nan"].get<std::uint64_t>() + t["inf"].get<std::uint64_t>() > 0)
+            fmt::print("{}: {} NaN and {} infinite values left out (scored on its {} finite values)\n",
+                       t["tensor"].get<std::string>(), t["nan"].get<std::uint64_t>(), t["inf"].get<std::uint64_t>(),
+                       t["count"].get<std::uint64_t>());
         for (const auto& c : result.choices)
           if (c.scope == "role")
             fmt::print("chosen for role {}: {} ({})\n", c.name, c.format.name(), ffp8::to_string(c.rounding));

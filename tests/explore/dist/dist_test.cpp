@@ -215,7 +215,7 @@ TEST(Dist, KilledRanksStopTheJobAndResume) {
 
 TEST(Dist, AWorkersErrorStopsTheJobNamingRankAndUnit) {
   const fs::path dir = make_case("dist_worker_error");
-  test::write_h5(dir / "a.h5", {{"/activations/a0", {3}, {1.0f, NAN, 2.0f}}});  // NaN: a DataError
+  test::write_h5(dir / "a.h5", {{"/activations/a0", {3}, {NAN, INFINITY, NAN}}});  // no finite value: a DataError
   const CliRun r = shell(mpirun(3, sweep(dir, "e", "-q")), dir);
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("ffp8 sweep: error: rank "), std::string::npos) << r.err;
@@ -312,7 +312,7 @@ TEST(Dist, AnUnreadableJournalRecordNamesTheJournalAndUnit) {
   {
     dist::Journal j(path, old.header, sweep_journal_owner());
     for (auto [u, bytes] : old.records) {
-      if (u == old.records.begin()->first) bytes[3] = '1';  // "FUR3" -> "FUR1"
+      if (u == old.records.begin()->first) bytes[3] = '1';  // "FUR4" -> "FUR1"
       j.append(u, bytes);
     }
   }

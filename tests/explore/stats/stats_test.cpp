@@ -114,8 +114,18 @@ TEST(Stats, SummaryFacts) {
   EXPECT_EQ(s.nan_count(), 0u);
   EXPECT_EQ(s.abs_percentile(100, false), 7.0);
   EXPECT_EQ(s.abs_percentile(50, false), 0.5);  // rank 3 of |x| sorted: 0, 1e-40, 0.5, ...
-  const std::vector<float> y = {1.0f, NAN, -NAN, INFINITY};
+  // NaN and ±Inf are counted and left out of every fact (and of finite()).
+  const std::vector<float> y = {1.0f, NAN, -NAN, INFINITY, -INFINITY, INFINITY, -2.0f};
   const BucketStats t = collect(y, 1);
   EXPECT_EQ(t.nan_count(), 2u);
-  EXPECT_TRUE(std::isinf(t.max_abs()));
+  EXPECT_EQ(t.inf_count(), 3u);
+  EXPECT_EQ(t.max_abs(), 2.0);
+  EXPECT_EQ(t.max_positive(), 1.0);
+  EXPECT_EQ(t.min(), -2.0);
+  EXPECT_EQ(t.abs_percentile(100, false), 2.0);
+  EXPECT_EQ(t.abs_percentile(100, true), 1.0);
+  const BucketStats f = t.finite();
+  EXPECT_EQ(f.count(), 2u);
+  EXPECT_EQ(f.nan_count() + f.inf_count(), 0u);
+  EXPECT_TRUE(same(f, collect(std::vector<float>{1.0f, -2.0f}, 1)));
 }

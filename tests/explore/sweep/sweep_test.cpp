@@ -189,12 +189,84 @@ TEST(Sweep, PaperSelectionDropsTheSignOfNeverNegativeTensors) {
   EXPECT_TRUE(saw_weight_role);
 }
 
-TEST(Sweep, NaNInputIsADataError) {
+TEST(Sweep, ATensorWithNoFiniteValueIsADataError) {
   const auto dir = test::scratch("sweep_nan");
-  test::write_h5(dir / "w.h5", {{"/weights/x", {3}, {1.0f, NAN, 2.0f}}});
+  test::write_h5(dir / "w.h5", {{"/weights/x", {3}, {NAN, INFINITY, NAN}}});
   json j = base_config();
   j["inputs"] = json::parse(R"([{"file": "w.h5", "tensors": ["/weights/x"], "role": "weight"}])");
-  EXPECT_THROW(run(j, dir), DataError);
+  try {
+    run(j, dir);
+    ADD_FAILURE() << "no error";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("has no finite value (2 NaN, 1 infinite)"), std::string::npos) << e.what();
+  }
+}
+
+// NaN and ±Inf are counted per group and left out of everything else: a tensor with them gives
+// the points, fit biases and choices of the same tensor without them (before, +Inf made the fit
+// rule choose the bottom of its bias search, s1e4m3b-1000, and every finite value underflowed).
+TEST(Sweep, NonFiniteValuesAreCountedAndLeftOut) {
+  const auto dir = test::scratch("sweep_nonfinite");
+  std::vector<float> w = {0.5f, -3.0f, 2.25f, 0.0f, 1e-40f, 7.0f, -0.1f, 0.3f, 1.5f, -6.5f, 0.02f, 4.0f};
+  std::vector<float> a;
+  for (int i = 0; i < 40; ++i) a.push_back(static_cast<float>(i) * 0.37f);
+  const std::vector<float> w_clean = w, a_clean = a;
+  // Non-finite values at the end of each tensor: every finite value keeps its index.
+  for (float v : {INFINITY, NAN, -INFINITY, NAN}) w.push_back(v);
+  for (float v : {INFINITY, NAN}) a.push_back(v);
+  test::write_h5(dir / "clean.h5", {{"/weights/w", {2, 6}, w_clean}, {"/activations/a", {a_clean.size()}, a_clean}});
+  test::write_h5(dir / "dirty.h5", {{"/weights/w", {2, 8}, w}, {"/activations/a", {a.size()}, a}});
+  for (const bool direct : {false, true}) {
+    json j = base_config();
+    j["space"] = json::parse(R"({"width": 8, "sign": [0, 1], "exp": [2, 3, 4, 5], "bias": "fit"})");
+    j["granularity"] = json::parse(R"(["tensor", "role"])");
+    j["metrics"].push_back("mean_rel_err");
+    j["direct_only"] = direct;
+    j["inputs"] = json::parse(R"([{"file": "clean.h5", "tensors": ["/weights/*"], "role": "weight"},
+                                  {"file": "clean.h5", "tensors": ["/activations/*"], "role": "activation"}])");
+    const SweepResult clean = run(j, dir);
+    for (auto& in : j["inputs"]) in["file"] = "dirty.h5";
+    const SweepResult dirty = run(j, dir);
+    ASSERT_EQ(clean.points.size(), dirty.points.size());
+    ASSERT_GT(dirty.points.size(), 20u);
+    for (std::size_t i = 0; i < dirty.points.size(); ++i) {
+      const Point &p = clean.points[i], &q = dirty.points[i];
+      ASSERT_EQ(p.format, q.format) << i;  // the same fit biases
+      EXPECT_GT(q.format.bias, -1000);
+      for (Metric m : {Metric::Mse, Metric::SqnrDb, Metric::MaxAbsErr, Metric::KlDiv, Metric::MeanRelErr, Metric::UnderflowFrac})
+        EXPECT_TRUE(close(metric_value(m, p.sums), metric_value(m, q.sums))) << q.format.name() << " " << info(m).name;
+      EXPECT_EQ(q.sums.count, p.sums.count);
+      // Formats with the fit bias hold the largest finite value: nothing overflows.
+      EXPECT_EQ(q.sums.overflow, 0.0) << q.format.name();
+    }
+    ASSERT_EQ(clean.choices.size(), dirty.choices.size());
+    for (std::size_t i = 0; i < clean.choices.size(); ++i) EXPECT_EQ(clean.choices[i].format, dirty.choices[i].format);
+    // The counts: per tensor in summary.json's inputs, per group in points.csv.
+    ASSERT_EQ(dirty.tensors.size(), 2u);
+    EXPECT_EQ(dirty.tensors[0]["count"], 12);
+    EXPECT_EQ(dirty.tensors[0]["nan"], 2);
+    EXPECT_EQ(dirty.tensors[0]["inf"], 2);
+    EXPECT_EQ(dirty.tensors[0]["max_abs"], 7.0);
+    EXPECT_EQ(dirty.tensors[1]["nan"], 1);
+    EXPECT_EQ(dirty.tensors[1]["inf"], 1);
+    EXPECT_EQ(clean.tensors[0]["nan"], 0);
+    const SweepConfig c = parse_config(j, dir);
+    const std::string csv = points_csv(c, dirty, false);
+    EXPECT_NE(csv.substr(0, csv.find('\n')).find(",rounding,count,nan,inf,"), std::string::npos);
+    std::size_t rows = 0, weight_rows = 0, role_rows = 0;
+    for (std::istringstream in(csv); ;) {
+      std::string line;
+      if (!std::getline(in, line)) break;
+      if (rows++ == 0) continue;
+      weight_rows += line.rfind("/weights/w,", 0) == 0 && line.find(",12,2,2,") != std::string::npos;
+      role_rows += line.rfind("*,weight,", 0) == 0 && line.find(",12,2,2,") != std::string::npos;
+    }
+    EXPECT_GT(weight_rows, 0u);
+    EXPECT_EQ(weight_rows, role_rows);
+    const json summary = summary_json(c, dirty, current_provenance());
+    EXPECT_EQ(summary["inputs"][0]["nan"], 2);
+    EXPECT_NE(summary["notes"].dump().find("nan, inf"), std::string::npos);
+  }
 }
 
 TEST(Outputs, FilesColumnsAndProvenance) {
@@ -291,15 +363,27 @@ TEST(Cli, ExitCodesMessagesAndAtomicOutputs) {
   std::tie(code, err) = cli("sweep " + (dir / "ok.json").string() + " --bogus");
   EXPECT_EQ(code, 2);
 
-  // A failure during the sweep (NaN data) leaves no output file, not even a partial one.
-  test::write_h5(dir / "nan.h5", {{"/weights/x", {3}, {1.0f, NAN, 2.0f}}});
+  // A failure during the sweep (no finite value) leaves no output file, not even a partial one.
+  test::write_h5(dir / "nan.h5", {{"/weights/x", {3}, {NAN, INFINITY, NAN}}});
   j["inputs"] = json::parse(R"([{"file": "nan.h5", "tensors": ["/weights/x"], "role": "weight"}])");
   std::ofstream(dir / "nan.json") << j.dump();
   std::tie(code, err) = cli("sweep " + (dir / "nan.json").string() + " --out " + out + "3");
   EXPECT_EQ(code, 1);
-  EXPECT_NE(err.find("NaN"), std::string::npos) << err;
+  EXPECT_NE(err.find("no finite value (2 NaN, 1 infinite)"), std::string::npos) << err;
   EXPECT_FALSE(std::filesystem::exists(dir / "out3" / "points.csv"));
   EXPECT_FALSE(std::filesystem::exists(dir / "out3" / "summary.json"));
+
+  // With finite values among them the sweep runs and says what it left out.
+  test::write_h5(dir / "some.h5", {{"/weights/x", {4}, {1.0f, NAN, INFINITY, -2.0f}}});
+  j["inputs"][0]["file"] = "some.h5";
+  std::ofstream(dir / "some.json") << j.dump();
+  const auto said = dir / "some_stdout.txt";
+  ASSERT_EQ(std::system((std::string(FFP8_CLI) + " sweep " + (dir / "some.json").string() + " --out " + out + "4 >" +
+                         said.string() + " 2>/dev/null").c_str()), 0);
+  std::stringstream ss;
+  ss << std::ifstream(said).rdbuf();
+  EXPECT_NE(ss.str().find("/weights/x: 1 NaN and 1 infinite values left out (scored on its 2 finite values)\n"),
+            std::string::npos) << ss.str();
 }
 
 TEST(Sweep, WideFormatsTakeTheDirectPathAndAgree) {
