@@ -313,7 +313,9 @@ TEST(Outputs, FilesColumnsAndProvenance) {
 namespace {
 /// Runs the CLI; returns the exit code and stderr.
 std::pair<int, std::string> cli(const std::string& args) {
-  const std::string err = std::string(FFP8_TEST_TMP_DIR) + "/cli_stderr.txt";
+  // One file per test: ctest runs the tests of this file in parallel processes.
+  const std::string err = std::string(FFP8_TEST_TMP_DIR) + "/cli_stderr_" +
+                          ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".txt";
   const int status = std::system((std::string(FFP8_CLI) + " " + args + " >/dev/null 2>" + err).c_str());
   std::stringstream ss;
   ss << std::ifstream(err).rdbuf();
