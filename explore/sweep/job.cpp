@@ -277,11 +277,19 @@ SweepOutputs run_sweep_job(const SweepConfig& config, const SweepRunOptions& o) 
   const std::filesystem::path& dir = o.journal_dir;
   if ((o.shard || o.merge) && dir.empty())
     throw ConfigError("a shard or merge run needs a folder for its journals (the sweep's \"out\")");
-  if (!dir.empty()) h5::create_output_folder(dir.string());
   DriveOptions d;
+  // A merge reads an existing folder of journals: looked for first, so a merge that finds none
+  // creates nothing.
+  if (o.merge) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec))
+      throw DataError(fmt::format("no folder \"{}\" of shard journals to merge (run the shards with this --out first)",
+                                  dir.string()));
+    d.shard_inputs = find_shard_journals(dir);
+  }
+  if (!dir.empty()) h5::create_output_folder(dir.string());
   if (!dir.empty()) d.journal = o.shard ? shard_journal(dir, *o.shard) : run_journal(dir);
   d.shard = o.shard;
-  if (o.merge) d.shard_inputs = find_shard_journals(dir);
   d.on_record = o.on_record;
   dist::LocalExecutor local(job);
   dist::Executor& executor = o.executor ? *o.executor : local;
