@@ -519,7 +519,9 @@ std::optional<ErrorSums> score_stats(const PreparedStats& p, const Format& f, co
     s.sum_q2 += n1 * q * q;
     if (needs.relative) {
       // sum |q - x| / x = |q H - n1|; with H = n1/c - r this is |n1 D / c - q r| (no cancellation).
-      s.rel_sum += c == 0 ? std::fabs(q * h_c - n1) : std::fabs(n1 * d / c - q * r);
+      // An Inf (non-saturating overflow) gives Inf, a NaN NaN, as value by value (not Inf - Inf).
+      if (!std::isfinite(q)) s.rel_sum += std::fabs(q);
+      else s.rel_sum += c == 0 ? std::fabs(q * h_c - n1) : std::fabs(n1 * d / c - q * r);
     }
     if (needs.kl) {
       hp[static_cast<std::size_t>(kl_bin(mid, range))] += n1;
