@@ -7,6 +7,8 @@
 #include "core/io/h5_compression.hpp"
 #include "core/io/json_file.hpp"
 #include "core/io/paths.hpp"
+#include "core/scheme/groups.hpp"
+#include "core/scheme/scheme_quantizer.hpp"
 
 namespace ffp8 {
 
@@ -47,16 +49,43 @@ void refuse_in_place(const DatasetRef& in, const DatasetRef& out) {
                                   out.text(), in.file, in.dataset));
   }
 }
+
+/// Values per chunk that hold whole groups: whole outer indices of a block layout, whole channels,
+/// or everything (a tensor or two-level scale); plain formats stream kChunk values.
+std::uint64_t group_unit(const Scheme& s, const GroupLayout& layout) {
+  const std::uint64_t n = static_cast<std::uint64_t>(layout.size());
+  if (!s.scaled() || n == 0) return 1;
+  if (s.grouping == Grouping::Tensor || s.second_level) return n;
+  const GroupGeometry geo = group_geometry(s, layout);
+  return static_cast<std::uint64_t>(geo.length * geo.inner);
+}
+
+/// The layout of a chunk of `len` values (whole units) of `layout`.
+GroupLayout chunk_layout(const Scheme& s, const GroupLayout& layout, std::uint64_t unit, std::uint64_t len) {
+  if (!s.scaled()) return GroupLayout::flat(static_cast<std::int64_t>(len));
+  const GroupGeometry geo = group_geometry(s, layout);
+  const auto outer = static_cast<std::int64_t>(len / unit);
+  if (s.grouping == Grouping::Tensor) return GroupLayout::flat(static_cast<std::int64_t>(len));
+  if (s.grouping == Grouping::Channel) {
+    const std::int64_t shape[2] = {outer, static_cast<std::int64_t>(unit)};
+    return GroupLayout::for_shape(shape);
+  }
+  const std::int64_t shape[3] = {static_cast<std::int64_t>(len) / std::max<std::int64_t>(geo.length * geo.inner, 1),
+                                 geo.length, geo.inner};
+  return GroupLayout::for_shape(shape, 1);
+}
+
 }  // namespace
 
-QuantizeReport quantize_dataset(const DatasetRef& in, const DatasetRef& out, const Format& format,
+QuantizeReport quantize_dataset(const DatasetRef& in, const DatasetRef& out, const Scheme& scheme,
                                 const QuantOptions& qo, bool compress, h5::DType out_dtype,
-                                const std::function<void(std::uint64_t done)>& on_chunk) {
+                                const std::function<void(std::uint64_t done)>& on_chunk, std::optional<int> axis) {
   Lap lap;
-  const Quantizer q(format, qo);
+  const SchemeQuantizer q(scheme, qo);
+  const Format& format = scheme.element;
   if (out_dtype != h5::DType::Float32 && out_dtype != h5::DType::Float64)
     throw FormatError(fmt::format("output dtype '{}' is not float32 or float64", h5::to_string(out_dtype)));
-  if (out_dtype == h5::DType::Float32 && !q.float32_output()) {
+  if (out_dtype == h5::DType::Float32 && !q.element().float32_output()) {
     throw FormatError(fmt::format(
         "format '{}' has values that are not float32 numbers (max {:.6g}, min positive {:.6g}), so its values "
         "cannot be written as float32; write float64 output instead",
@@ -64,9 +93,20 @@ QuantizeReport quantize_dataset(const DatasetRef& in, const DatasetRef& out, con
   }
   refuse_in_place(in, out);
   const h5::File src = h5::File::open(in.file);
-  QuantizeReport r{in, out, src.float_dataset(in.dataset), format, qo, out_dtype, {}, {}};
+  QuantizeReport r{in, out, src.float_dataset(in.dataset), scheme, 0, qo, out_dtype, {}, {}};
   r.compressed = compress;
   const h5::DatasetInfo& info = r.info;
+  std::vector<std::int64_t> shape(info.shape.begin(), info.shape.end());
+  GroupLayout layout;
+  try {
+    layout = GroupLayout::for_shape(shape, axis);
+    check_block_fits(scheme, layout);
+  } catch (const DataError& e) {
+    throw DataError(fmt::format("dataset '{}' in '{}': {}", info.path, in.file, e.what()));
+  }
+  r.axis = layout.axis;
+  const std::uint64_t unit = group_unit(scheme, layout);
+  const std::uint64_t chunk = std::max<std::uint64_t>(1, kChunk / unit) * unit;
   lap.to(r.read_s);
 
   h5::AtomicFile dst(out.file, h5::AtomicFile::Start::CopyExisting);
@@ -87,16 +127,17 @@ QuantizeReport quantize_dataset(const DatasetRef& in, const DatasetRef& out, con
 
   // Error sums in float64 over the non-NaN inputs (a NaN input can only reach here with a
   // NaN-capable format, where its error is undefined).
-  ErrorMeter meter(format.max_value(), format.sign == 0);
-  std::vector<float> qbuf(static_cast<std::size_t>(std::min<std::uint64_t>(info.size(), kChunk)));
+  // (A scaled format has no one max(V): the meter's own overflow count is not used here.)
+  ErrorMeter meter(scheme.scaled() ? INFINITY : format.max_value(), format.sign == 0);
+  std::vector<float> qbuf(static_cast<std::size_t>(std::min<std::uint64_t>(info.size(), chunk)));
   if (info.dtype == h5::DType::Float64 || out_dtype == h5::DType::Float64) {
     // Exact path: the double is rounded once, never through float32 first (float16/32 inputs
     // convert to double exactly).
     std::vector<double> qd(qbuf.size());
-    h5::for_each_chunk_f64(src, info.path, kChunk, [&](std::span<const double> x, std::uint64_t off) {
+    h5::for_each_chunk_f64(src, info.path, chunk, [&](std::span<const double> x, std::uint64_t off) {
       lap.to(r.read_s);
       const std::span<double> qs(qd.data(), x.size());
-      r.counts += q.quantize(x, qs, off);
+      r.counts += q.quantize(x, qs, chunk_layout(scheme, layout, unit, x.size()), off);
       meter.add(x, std::span<const double>(qs));
       if (out_dtype == h5::DType::Float32)
         for (std::size_t i = 0; i < x.size(); ++i) qbuf[i] = static_cast<float>(qd[i]);  // exact: float32_output()
@@ -107,10 +148,10 @@ QuantizeReport quantize_dataset(const DatasetRef& in, const DatasetRef& out, con
       if (on_chunk) on_chunk(off + x.size());
     });
   } else {
-    h5::for_each_chunk(src, info.path, kChunk, [&](std::span<const float> x, std::uint64_t off) {
+    h5::for_each_chunk(src, info.path, chunk, [&](std::span<const float> x, std::uint64_t off) {
       lap.to(r.read_s);
       const std::span<float> qs(qbuf.data(), x.size());
-      r.counts += q.quantize(x, qs, off);
+      r.counts += q.quantize(x, qs, chunk_layout(scheme, layout, unit, x.size()), off);
       meter.add(x, std::span<const float>(qs));
       lap.to(r.quantize_s);
       of.write(out.dataset, off, std::span<const float>(qs));
@@ -122,12 +163,13 @@ QuantizeReport quantize_dataset(const DatasetRef& in, const DatasetRef& out, con
   if (r.counts.nan_inputs > 0 && !format.has_nan()) {
     throw DataError(fmt::format(
         "dataset '{}' in '{}' has {} NaN value{}, and format '{}' has no NaN code; nothing was written", info.path,
-        in.file, r.counts.nan_inputs, r.counts.nan_inputs == 1 ? "" : "s", format.name()));
+        in.file, r.counts.nan_inputs, r.counts.nan_inputs == 1 ? "" : "s", scheme.name()));
   }
   meter.count(static_cast<double>(r.counts.count - r.counts.nan_inputs));
   r.errors = meter.sums();
   // Provenance, so a quantized tensor says how it was made.
-  of.set_attr(out.dataset, "ffp8_format", format.name());
+  of.set_attr(out.dataset, "ffp8_format", scheme.name());
+  if (scheme.grouping == Grouping::Block) of.set_attr(out.dataset, "ffp8_axis", static_cast<std::int64_t>(r.axis));
   of.set_attr(out.dataset, "ffp8_rounding", std::string(to_string(qo.rounding)));
   of.set_attr(out.dataset, "ffp8_saturate", static_cast<std::int64_t>(qo.saturate));
   of.set_attr(out.dataset, "ffp8_source", fmt::format("{}:{}", in.file, info.path));
@@ -145,7 +187,13 @@ nlohmann::json to_json(const QuantizeReport& r) {
   j["input_dtype"] = h5::to_string(r.info.dtype);
   j["output_dtype"] = h5::to_string(r.out_dtype);
   j["shape"] = r.info.shape;
-  j["format"] = r.format.name();
+  j["format"] = r.scheme.name();
+  if (r.scheme.scaled()) {
+    j["effective_bits"] = effective_bits(r.scheme, GroupLayout::for_shape(std::vector<std::int64_t>(
+                                                                           r.info.shape.begin(), r.info.shape.end()),
+                                                                       r.axis));
+    if (r.scheme.grouping == Grouping::Block) j["axis"] = r.axis;
+  }
   j["rounding"] = std::string(to_string(r.options.rounding));
   j["saturate"] = r.options.saturate;
   j["seed"] = r.options.seed;

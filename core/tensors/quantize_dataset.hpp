@@ -8,6 +8,7 @@
 // compacts). When the input has NaN and the format has no NaN code nothing is written.
 #include <functional>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "core/io/h5.hpp"
 #include "core/quant/error_sums.hpp"
 #include "core/quant/quantize.hpp"
+#include "core/scheme/scheme.hpp"
 
 namespace ffp8 {
 
@@ -31,7 +33,8 @@ struct DatasetRef {
 struct QuantizeReport {
   DatasetRef input, output;
   h5::DatasetInfo info;   ///< the input's shape and dtype
-  Format format;
+  Scheme scheme;          ///< the format (a plain scheme) or scaled format
+  int axis = 0;           ///< the reduction axis of a block-scaled format
   QuantOptions options;
   h5::DType out_dtype = h5::DType::Float32;  ///< Float32 or Float64
   QuantCounts counts;     ///< outcome counts (NaN inputs, overflow, underflow, negatives clipped)
@@ -42,18 +45,22 @@ struct QuantizeReport {
   double read_s = 0, quantize_s = 0, write_s = 0;
 };
 
-/// Quantizes `in` to `format` and writes `out` (see the output policy above), with provenance
+/// Quantizes `in` to `scheme` and writes `out` (see the output policy above), with provenance
 /// attributes (ffp8_format, ffp8_rounding, ffp8_saturate, ffp8_source, ffp8_seed for stochastic
-/// rounding, and the input's role). `out_dtype` Float32 needs a format whose values are all
+/// rounding, ffp8_axis for a block-scaled format, and the input's role). A scaled format's groups
+/// follow the dataset's shape (reduction axis 1 for rank >= 2, else 0; `axis` overrides); a block
+/// longer than its axis is a DataError. Chunks hold whole groups (a tensor or two-level scale: the
+/// whole dataset). `out_dtype` Float32 needs a format whose values are all
 /// float32 numbers (float32 subnormals included), else FormatError; Float64 holds every format.
 /// IoError/DataError name the file and dataset; ConfigError when `out` is the input dataset
 /// itself (another dataset of the input file is fine). The output is contiguous and uncompressed
 /// unless `compress` (chunked, shuffle + deflate level 1). `on_chunk`, when set, is called after
 /// each chunk written with the elements done so far.
-QuantizeReport quantize_dataset(const DatasetRef& in, const DatasetRef& out, const Format& format,
+QuantizeReport quantize_dataset(const DatasetRef& in, const DatasetRef& out, const Scheme& scheme,
                                 const QuantOptions& options, bool compress = false,
                                 h5::DType out_dtype = h5::DType::Float32,
-                                const std::function<void(std::uint64_t done)>& on_chunk = {});
+                                const std::function<void(std::uint64_t done)>& on_chunk = {},
+                                std::optional<int> axis = {});
 
 /// The report as `ffp8 quantize --json` prints it (non-finite numbers as the JSON rule says).
 nlohmann::json to_json(const QuantizeReport& report);

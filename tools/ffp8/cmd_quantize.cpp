@@ -9,6 +9,7 @@
 #include "core/format/format.hpp"
 #include "core/io/h5.hpp"
 #include "core/quant/quantize.hpp"
+#include "core/scheme/scheme.hpp"
 #include "core/tensors/quantize_dataset.hpp"
 #include "tools/ffp8/args.hpp"
 #include "tools/ffp8/command.hpp"
@@ -26,12 +27,14 @@ int run_quantize(const std::vector<std::string>& args) {
   po::options_description opts(
       "ffp8 quantize --format SPEC [options] IN.h5:/dataset OUT.h5:/dataset\n\n"
       "Quantizes a float16/32/64 dataset to a format and writes the float32 (or --out-dtype float64) values of\n"
-      "the same shape.\n"
+      "the same shape. A scaled format (mxfp8_e4m3, e4m3fn/block32:e8m0:fit, nvfp4, ...) shares one scale per\n"
+      "group: blocks run along the reduction axis (axis 1 for rank >= 2, else 0; --axis K overrides).\n"
       "OUT.h5 is replaced atomically; its other datasets are kept (a dataset at the output path is replaced).\n"
       "Input NaN with a format that has no NaN code is an error and writes nothing. Paths are relative to the\n"
       "working folder. See docs/quantization.md.\n\noptions");
   opts.add_options()("help,h", "show this help")                                             //
-      ("format,f", po::value<std::string>(), "format name (s1e4m3b7-fn) or preset (e4m3fn)")  //
+      ("format,f", po::value<std::string>(), "format name (s1e4m3b7-fn), preset (e4m3fn) or scaled format (mxfp8_e4m3)")  //
+      ("axis", po::value<std::string>(), "block-scaled formats: the axis blocks run along (default 1 for rank >= 2, else 0; negative counts from the end)")  //
       ("rounding,r", po::value<std::string>()->default_value("rne"), "rne, rna, rtz or stochastic")  //
       ("seed", po::value<std::string>()->default_value("0"), "seed of stochastic rounding (unsigned 64-bit)")  //
       ("no-saturate", "out-of-range values become Inf/NaN where the format has them (the overflow rule of docs/formats.md)")  //
@@ -59,11 +62,18 @@ int run_quantize(const std::vector<std::string>& args) {
     throw ffp8::cli::UsageError(fmt::format("--out-dtype '{}' is not float32 or float64", out_dtype_text));
   const auto out_dtype = out_dtype_text == "float64" ? ffp8::h5::DType::Float64 : ffp8::h5::DType::Float32;
 
-  const ffp8::Format format = ffp8::Format::parse(vm["format"].as<std::string>());
+  const ffp8::Scheme scheme = ffp8::Scheme::parse(vm["format"].as<std::string>());
+  std::optional<int> axis;
+  if (vm.count("axis")) {
+    if (scheme.grouping != ffp8::Grouping::Block)
+      throw ffp8::cli::UsageError(fmt::format("--axis applies to block-scaled formats (GROUP block{{K}}), not to {}",
+                                              scheme.name()));
+    axis = static_cast<int>(ffp8::cli::int_option(vm, "axis", -32, 31));
+  }
   std::size_t chunks = 0;
   const ffp8::QuantizeReport r =
-      ffp8::quantize_dataset(in, out, format, qo, vm.count("compress") > 0, out_dtype,
-                             [&](std::uint64_t) { ffp8::cli::test_kill_hook(0, ++chunks); });
+      ffp8::quantize_dataset(in, out, scheme, qo, vm.count("compress") > 0, out_dtype,
+                             [&](std::uint64_t) { ffp8::cli::test_kill_hook(0, ++chunks); }, axis);
   if (vm.count("json")) {
     std::cout << ffp8::to_json(r).dump() << "\n";
     return 0;
@@ -73,7 +83,9 @@ int run_quantize(const std::vector<std::string>& args) {
   const std::uint64_t n = info.size();
   fmt::print("{}:{} ({} {}) -> {}:{} ({})\n", in.file, info.path, ffp8::h5::to_string(info.dtype),
              ffp8::cli::shape_text(info.shape), out.file, out.dataset, out_dtype_text);
-  fmt::print("format       {}, rounding {}{}, {}\n", format.name(), ffp8::to_string(qo.rounding),
+  fmt::print("format       {}{}, rounding {}{}, {}\n", scheme.name(),
+             scheme.grouping == ffp8::Grouping::Block ? fmt::format(" (axis {})", r.axis) : std::string(),
+             ffp8::to_string(qo.rounding),
              qo.rounding == ffp8::Rounding::Stochastic ? fmt::format(" (seed {})", qo.seed) : std::string(),
              qo.saturate ? "saturating" : "not saturating");
   fmt::print("count        {}\n", n);

@@ -115,3 +115,54 @@ TEST_F(CliFormat, JsonForEveryPreset) {
   EXPECT_EQ(k["values"][0xff], "-inf");
   EXPECT_EQ(k["values"][0x80], "nan");
 }
+
+TEST_F(CliFormat, ScaledFormatsReportGroupScaleRuleAndEffectiveBits) {
+  struct Want {
+    const char* spec;
+    const char* name;
+    const char* group;
+    int block;
+    const char* scale;
+    const char* rule;
+    bool second;
+    double bits;
+  };
+  const Want wants[] = {
+      {"mxfp8_e4m3", "s1e4m3b7-fn/block32:e8m0:floor", "block", 32, "e8m0", "floor", false, 8.25},
+      {"mxfp4", "s1e2m1b1/block32:e8m0:floor", "block", 32, "e8m0", "floor", false, 4.25},
+      {"mxint8", "i8b6-sym/block32:e8m0:floor", "block", 32, "e8m0", "floor", false, 8.25},
+      {"nvfp4", "s1e2m1b1/block16:e4m3fn:amax+tensor:f32", "block", 16, "e4m3fn", "amax", true, 4.5},
+      {"i8-sym/tensor:f32:amax", "i8-sym/tensor:f32:amax", "tensor", 0, "f32", "amax", false, 8.0},
+      {"e4m3fn/channel:e8m0:fit", "s1e4m3b7-fn/channel:e8m0:fit", "channel", 0, "e8m0", "fit", false, 8.0},
+  };
+  for (const Want& w : wants) {
+    const auto r = run({"format", w.spec, "--json"});
+    ASSERT_EQ(r.rc, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["name"], w.name);
+    EXPECT_EQ(j["group"], w.group);
+    if (w.block) EXPECT_EQ(j["block"], w.block);
+    else EXPECT_TRUE(j["block"].is_null());
+    EXPECT_EQ(j["scale"], w.scale);
+    EXPECT_EQ(j["rule"], w.rule);
+    if (w.second) EXPECT_EQ(j["second_level"], "f32");
+    else EXPECT_TRUE(j["second_level"].is_null());
+    EXPECT_EQ(j["effective_bits"], w.bits);
+    const ffp8::Format elem = ffp8::Format::parse(std::string(w.name).substr(0, std::string(w.name).find('/')));
+    EXPECT_EQ(j["element"]["name"], elem.name());
+    EXPECT_EQ(j["max"], elem.max_value());  // the element's fields at the top level too
+    EXPECT_EQ(j["values"].size(), elem.code_count());
+  }
+  const auto text = run({"format", "mxfp8_e4m3"});
+  ASSERT_EQ(text.rc, 0);
+  EXPECT_NE(text.out.find("scaled       s1e4m3b7-fn/block32:e8m0:floor (mxfp8_e4m3)"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("effective    8.25 bits per value"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("rule         floor: S = 2^(floor(log2 a) - 8)"), std::string::npos) << text.out;
+}
+
+TEST_F(CliFormat, BadScaledNamesAreOneLineErrors) {
+  expect_error(run({"format", "e4m3fn/block0:e8m0:floor"}), "format", {"'e4m3fn/block0:e8m0:floor'", "block size 0"});
+  expect_error(run({"format", "e4m3fn/block32:f32:floor"}), "format", {"'e4m3fn/block32:f32:floor'", "does not apply"});
+  expect_error(run({"format", "e4m3fn/block32:e8m0"}), "format", {"'e4m3fn/block32:e8m0'", "GROUP:SCALE:RULE"});
+  expect_error(run({"format", "e4m3fn/block32:e8m0:amax"}), "format", {"use floor or fit"});
+}

@@ -8,6 +8,7 @@
 #include "core/format/format.hpp"
 #include "core/io/h5.hpp"
 #include "core/quant/quantize.hpp"
+#include "core/scheme/scheme_quantizer.hpp"
 #include "tests/tools/ffp8/cli_run.hpp"
 
 using ffp8::test::CliTest;
@@ -336,4 +337,65 @@ TEST_F(CliQuantize, UsageErrorsExitTwo) {
   const auto h = run({"quantize", "--help"});
   EXPECT_EQ(h.rc, 0);
   EXPECT_NE(h.out.find("--rounding"), std::string::npos);
+}
+
+TEST_F(CliQuantize, ScaledFormatsEqualTheSchemeQuantizerAcrossChunks) {
+  // [3, 700, 600]: whole outer indices per streamed chunk (two chunks), blocks along axis 1
+  // (strided) or 2 (--axis), stochastic rounding keyed by the global index.
+  const std::vector<std::int64_t> shape = {3, 700, 600};
+  for (const std::string spec : {"mxfp8_e4m3", "mxfp4", "nvfp4", "e4m3fn/block32:e8m0:fit", "i8-sym/channel:f32:amax"})
+    for (const std::string axis : {"", "2"})
+      for (const std::string rounding : {"rne", "stochastic"}) {
+        const ffp8::Scheme s = ffp8::Scheme::parse(spec);
+        if (!axis.empty() && s.grouping != ffp8::Grouping::Block) continue;
+        const std::string out = path("out.h5");
+        std::vector<std::string> args = {"quantize", "--format", spec, "--rounding", rounding, "--seed", "5", "--json",
+                                         in_ + ":/params/conv1/weight", out + ":/q"};
+        if (!axis.empty()) args.insert(args.begin() + 1, {"--axis", axis});
+        const auto r = run(args);
+        ASSERT_EQ(r.rc, 0) << r.err;
+        ffp8::QuantOptions o;
+        o.rounding = ffp8::parse_rounding(rounding);
+        o.seed = 5;
+        const ffp8::SchemeQuantizer q(s, o);
+        const auto layout = ffp8::GroupLayout::for_shape(
+            shape, axis.empty() ? std::optional<int>() : std::optional<int>(std::stoi(axis)));
+        std::vector<float> expect(big_.size());
+        const auto counts = q.quantize(std::span<const float>(big_), std::span<float>(expect), layout);
+        EXPECT_TRUE(same_bits(read_all(out, "/q"), expect)) << spec << " axis " << axis << " " << rounding;
+        const auto j = nlohmann::json::parse(r.out);
+        EXPECT_EQ(j["format"], s.name());
+        EXPECT_EQ(j["overflow"], counts.overflow) << spec;
+        EXPECT_EQ(j["underflow"], counts.underflow) << spec;
+        EXPECT_EQ(j["effective_bits"], ffp8::effective_bits(s, layout)) << spec;
+        if (s.grouping == ffp8::Grouping::Block) {
+          EXPECT_EQ(j["axis"], axis.empty() ? 1 : 2);
+        }
+        const auto f = h5::File::open(out);
+        EXPECT_EQ(f.get_string_attr("/q", "ffp8_format"), s.name());
+      }
+}
+
+TEST_F(CliQuantize, BadScaledInputIsAOneLineErrorAndWritesNothing) {
+  const std::string ds = path("out.h5") + ":/q";
+  // [2, 3, 5, 7]: axis 1 holds 3 values, axis 3 holds 7.
+  expect_error(run({"quantize", "--format", "mxfp8_e4m3", in_ + ":/f64", ds}), "quantize",
+               {"dataset '/f64'", "block size 32 of s1e4m3b7-fn/block32:e8m0:floor is beyond the axis: axis 1 of "
+                                  "shape [2, 3, 5, 7] has 3 values"});
+  expect_error(run({"quantize", "--format", "e4m3fn/block8:e8m0:fit", "--axis", "3", in_ + ":/f64", ds}), "quantize",
+               {"block size 8", "axis 3 of shape [2, 3, 5, 7] has 7 values"});
+  expect_error(run({"quantize", "--format", "e4m3fn/block2:e8m0:fit", "--axis", "4", in_ + ":/f64", ds}), "quantize",
+               {"axis 4 is out of range for a tensor of rank 4"});
+  expect_error(run({"quantize", "--format", "e4m3fn/block0:e8m0:fit", in_ + ":/f64", ds}), "quantize",
+               {"'e4m3fn/block0:e8m0:fit'", "block size 0"});
+  expect_error(run({"quantize", "--format", "e4m3fn/block32:f32:floor", in_ + ":/f64", ds}), "quantize",
+               {"'e4m3fn/block32:f32:floor'", "does not apply to the scale format f32"});
+  expect_error(run({"quantize", "--format", "e4m3fn/blk32:e8m0:floor", in_ + ":/f64", ds}), "quantize",
+               {"'e4m3fn/blk32:e8m0:floor'", "malformed"});
+  expect_error(run({"quantize", "--format", "s1e4m3b7/block2:e8m0:fit", in_ + ":/nan", ds}), "quantize",
+               {"NaN"});
+  EXPECT_EQ(files(), std::vector<std::string>{"in.h5"});
+  const auto r = run({"quantize", "--format", "e4m3fn", "--axis", "1", in_ + ":/f64", ds});
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("--axis applies to block-scaled formats"), std::string::npos) << r.err;
 }
