@@ -187,6 +187,8 @@ class EvalCli(unittest.TestCase):
                 self.assertEqual(ev[k], cv[k], (c["name"], k))
         env = dict(ENV, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
                    OMPI_MCA_btl_vader_single_copy_mechanism="none")
+        if env.get("ASAN_OPTIONS"):  # the sanitizer pass: see mpirun() in tests/explore/dist/dist_test.cpp
+            env["ASAN_OPTIONS"] += ":fast_unwind_on_malloc=0"
         for n in (2, 3):
             out = os.path.join(self.tmp.name, "cands-np%d" % n)
             p = subprocess.run(["mpirun", "--oversubscribe", "--bind-to", "none", "-np", str(n), FFP8, "eval", cfg,
