@@ -1,6 +1,7 @@
 // Config parsing: every value read through JsonNode, so every error carries its JSON path.
 #include "core/io/json_file.hpp"
 #include "explore/config/config.hpp"
+#include "core/scheme/scheme.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -23,7 +24,7 @@ std::string_view to_string(Granularity g) {
 
 const std::vector<std::string>& numeric_columns() {
   static const std::vector<std::string> cols = {"sign", "exp", "man", "bias", "width", "count",
-                                                "area_um2", "energy_pj_per_mac"};
+                                                "area_um2", "energy_pj_per_mac", "effective_bits", "group_size"};
   return cols;
 }
 
@@ -77,7 +78,7 @@ std::vector<int> ints(const std::vector<T>& v) {
 
 SpaceConfig read_space(const JsonNode& n) {
   n.expect_object({"width", "sign", "exp", "man", "bias", "specials", "subnormals", "rounding", "saturate",
-                   "seed", "constraints", "family"});
+                   "seed", "constraints", "family", "scaling"});
   SpaceConfig s;
   if (n.has("width")) s.width = ints(n.at("width").as_int_list(2, 16));
   if (n.has("sign")) s.sign = ints(n.at("sign").as_int_list(0, 1));
@@ -120,6 +121,29 @@ SpaceConfig read_space(const JsonNode& n) {
       else (fam.is_array() ? fam.at(i) : fam).fail(fmt::format("family '{}' is not float or int", names[i]));
     }
     if (names.empty()) fam.fail("family must name float, int or both");
+  }
+  if (n.has("scaling")) {
+    const JsonNode sc = n.at("scaling");
+    const auto names = sc.as_string_list();
+    if (names.empty()) sc.fail("scaling must name at least one suffix (\"none\" for the plain formats)");
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      std::string canonical = "none";
+      if (names[i] != "none") {
+        // A suffix is checked on a stand-in element: the scale part must parse and validate alone.
+        try {
+          const Scheme probe = Scheme::parse("e4m3fn/" + names[i]);
+          const std::string full = probe.name();
+          canonical = full.substr(full.find('/') + 1);
+        } catch (const FormatError& e) {
+          std::string why = e.what();
+          if (!why.empty() && why.back() == '.') why.pop_back();
+          (sc.is_array() ? sc.at(i) : sc)
+              .fail(fmt::format("scaling \"{}\" is not GROUP:SCALE:RULE (such as block32:e8m0:floor) or none: {}",
+                                names[i], why));
+        }
+      }
+      if (std::find(s.scaling.begin(), s.scaling.end(), canonical) == s.scaling.end()) s.scaling.push_back(canonical);
+    }
   }
   if (n.has("saturate")) s.saturate = n.at("saturate").as_bool();
   if (n.has("seed")) s.seed = static_cast<std::uint64_t>(n.at("seed").as_int(0));

@@ -3,6 +3,7 @@
 // Unknown keys and bad values throw ConfigError naming the file and JSON path; `--set a.b=v`
 // overrides are applied to the JSON before validation. Every path in a config is relative to the
 // config file's folder.
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -57,6 +58,11 @@ struct SpaceConfig {
   std::vector<std::string> exclude;     ///< canonical format names never evaluated
   bool family_float = true;             ///< "family": "float" members s{S}e{E}m{M}
   bool family_int = false;              ///< "family": "int" adds i{width}, i{width}-sym (sign 1), u{width} (sign 0)
+  /// "scaling": shared-scale suffixes (GROUP:SCALE:RULE[+tensor:f32], canonical) combined with
+  /// every element format; "none" is the plain format. Empty: only plain formats.
+  std::vector<std::string> scaling;
+  /// True when the plain formats are scored (no "scaling", or "none" among it).
+  bool plain() const { return scaling.empty() || std::find(scaling.begin(), scaling.end(), "none") != scaling.end(); }
 };
 
 /// Units the statistics are gathered over.

@@ -28,7 +28,10 @@ std::string cell(const std::string& s) {
 }  // namespace
 
 std::string points_csv(const SweepConfig& c, const SweepResult& r, bool pareto_only) {
-  std::string out = "tensor,role,granularity,channel,format,sign,exp,man,bias,specials,subnormals,bias_rule,rounding,count,nan,inf";
+  const bool scaled = !c.space.scaling.empty();
+  std::string out = "tensor,role,granularity,channel,format";
+  if (scaled) out += ",scaling,effective_bits";
+  out += ",sign,exp,man,bias,specials,subnormals,bias_rule,rounding,count,nan,inf";
   for (Metric m : c.metrics) out += fmt::format(",{}", info(m).name);
   if (c.hardware.enabled) out += ",area_um2,energy_pj_per_mac";
   out += ",path,pareto,knee\n";
@@ -36,8 +39,11 @@ std::string points_csv(const SweepConfig& c, const SweepResult& r, bool pareto_o
     if (pareto_only && !p.pareto) continue;
     const Group& g = r.groups[p.group];
     const Format& f = p.format;
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}", cell(g.tensor), cell(g.role),
-                       to_string(g.granularity), g.channel, f.name(), f.sign, f.exp, f.man, f.bias,
+    out += fmt::format("{},{},{},{},{}", cell(g.tensor), cell(g.role), to_string(g.granularity), g.channel,
+                       point_format_name(p));
+    if (scaled)
+      out += fmt::format(",{},{}", p.scaling.empty() ? "none" : p.scaling, num(column_value(p, g, "effective_bits")));
+    out += fmt::format(",{},{},{},{},{},{},{},{},{},{},{}", f.sign, f.exp, f.man, f.bias,
                        to_string(f.specials), f.subnormals ? 1 : 0, p.bias_rule, to_string(p.rounding), g.count,
                        g.nan, g.inf);
     for (Metric m : c.metrics) out += "," + num(metric_value(m, p.sums));
@@ -74,7 +80,7 @@ nlohmann::json summary_json(const SweepConfig& c, const SweepResult& r, const Pr
   for (const Point& p : r.points) {
     if (!p.knee) continue;
     const Group& g = r.groups[p.group];
-    nlohmann::json k = {{"tensor", g.tensor}, {"role", g.role}, {"format", p.format.name()},
+    nlohmann::json k = {{"tensor", g.tensor}, {"role", g.role}, {"format", point_format_name(p)},
                         {"rounding", to_string(p.rounding)}};
     for (const Objective& o : c.objectives) k[o.column] = json_number(column_value(p, g, o.column));
     knees.push_back(std::move(k));

@@ -13,7 +13,7 @@ namespace ffp8::explore {
 
 namespace {
 
-constexpr std::uint32_t kResultTag = 0x34525546;  // "FUR4" (4: groups carry their NaN and Inf counts)
+constexpr std::uint32_t kResultTag = 0x35525546;  // "FUR5" (4: groups carry their NaN and Inf counts; 5: points their scaling)
 constexpr std::uint32_t kGroupTag = 0x33475546;   // "FUG3" (3: NaN and Inf counts)
 
 class Writer {
@@ -187,6 +187,9 @@ std::string encode_result(const UnitResult& u, const std::vector<std::unique_ptr
     w.put<std::uint8_t>(p.format.sym);
     w.put<std::uint8_t>(static_cast<std::uint8_t>(p.rounding));
     w.put_str(p.bias_rule);
+    w.put_str(p.scaling);
+    w.put<double>(p.effective_bits);
+    w.put<double>(p.group_size);
     w.put(p.sums);
     w.put<std::uint8_t>(static_cast<std::uint8_t>(p.by_stats | (p.pending << 1)));
     w.put<std::int64_t>(p.argmin_set);
@@ -221,6 +224,9 @@ UnitResult decode_result(std::string_view bytes, const std::vector<std::unique_p
     p.format.sym = in.get<std::uint8_t>() != 0;
     p.rounding = static_cast<Rounding>(in.get<std::uint8_t>());
     p.bias_rule = in.get_str();
+    p.scaling = in.get_str();
+    p.effective_bits = in.get<double>();
+    p.group_size = in.get<double>();
     p.sums = in.get<ErrorSums>();
     const auto path = in.get<std::uint8_t>();
     p.by_stats = (path & 1) != 0;

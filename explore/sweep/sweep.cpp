@@ -16,6 +16,7 @@
 #include "explore/pareto/pareto.hpp"
 #include "explore/select/select.hpp"
 #include "explore/sweep/hardware.hpp"
+#include "explore/sweep/scaled.hpp"
 #include "explore/sweep/search.hpp"
 #include "explore/sweep/units.hpp"
 
@@ -157,6 +158,7 @@ class Engine {
   /// The grid of the space for a group: templates x roundings x biases (per the bias rule).
   std::vector<Candidate> grid(const Group& g) {
     std::vector<Candidate> out;
+    if (!c_.space.plain()) return out;  // "scaling" without "none": scaled points only
     for (const FormatTemplate& l : templates_)
       for (Rounding rd : c_.space.rounding) {
         const std::int64_t set = next_set_;
@@ -266,8 +268,14 @@ bool Group::has_float64() const {
   return std::any_of(pieces.begin(), pieces.end(), [](const Piece& p) { return p.source->is_float64(); });
 }
 
+std::string point_format_name(const Point& p) {
+  return p.scaling.empty() ? p.format.name() : p.format.name() + "/" + p.scaling;
+}
+
 double column_value(const Point& p, const Group& g, std::string_view column) {
   if (auto m = parse_metric(column)) return metric_value(*m, p.sums);
+  if (column == "effective_bits") return p.effective_bits > 0 ? p.effective_bits : p.format.width();
+  if (column == "group_size") return p.group_size > 0 ? p.group_size : static_cast<double>(g.count);
   if (column == "sign") return p.format.sign;
   if (column == "exp") return p.format.exp;
   if (column == "man") return p.format.man;
@@ -557,7 +565,11 @@ UnitResult run_tensor_unit(const SweepConfig& c, const SweepPlan& plan,
   check_finite(g, s->origin());
   g.emitted = has(c.granularity, Granularity::Tensor) || (has(c.granularity, Granularity::Channel) && !per_channel);
   u.groups.push_back(std::move(g));
-  if (u.groups.back().emitted) engine.score_group(u.groups.size() - 1);
+  if (u.groups.back().emitted) {
+    engine.score_group(u.groups.size() - 1);
+    // Scaled formats on whole tensors read here (a pass's tensors are not kept in memory).
+    if (!given) add_scaled_points(c, plan.templates(), *s, u.groups.size() - 1, u);
+  }
   // With pending points, argmin sets wait for their sums (apply_direct).
   if (std::none_of(u.points.begin(), u.points.end(), [](const Point& p) { return p.pending; })) engine.reduce_argmin_sets();
   return u;
@@ -679,7 +691,8 @@ SweepResult assemble(const SweepConfig& c, const SweepPlan& plan,
   // A format the sweep scored on the group already has its sums (the same ones either path
   // would give again): reused, so selection does not read a tensor (or run a network) again.
   std::map<std::tuple<const Group*, std::string, Rounding>, const ErrorSums*> scored;
-  for (const Point& p : r.points) scored.emplace(std::make_tuple(&r.groups[p.group], p.format.name(), p.rounding), &p.sums);
+  for (const Point& p : r.points)
+    if (p.scaling.empty()) scored.emplace(std::make_tuple(&r.groups[p.group], p.format.name(), p.rounding), &p.sums);
   const ScoreFn score = [&](const Group& g, const Format& f, Rounding rd) {
     if (auto it = scored.find(std::make_tuple(&g, f.name(), rd)); it != scored.end()) return *it->second;
     const QuantOptions o = options_for(c, rd);

@@ -50,7 +50,11 @@ struct Point {
   std::size_t group = 0;
   Format format;
   Rounding rounding = Rounding::Rne;
-  std::string bias_rule;     ///< "range", "list", "fit", "percentile:P", "argmin:METRIC"
+  std::string bias_rule;     ///< "range", "list", "fit", "percentile:P", "argmin:METRIC"; a
+                             ///< scaled point: its scale rule ("floor", "fit", "amax")
+  std::string scaling;       ///< shared-scale suffix (block32:e8m0:floor); empty: the plain format
+  double effective_bits = 0; ///< bits per value (element + scale bits per group; 0: the width)
+  double group_size = 0;     ///< values sharing one scale (0: the whole group, as a bias)
   ErrorSums sums;
   bool by_stats = true;      ///< the `path` column: "stats" or "direct"
   bool pending = false;      ///< internal: a direct-path point of a pass's tensor whose sums the
@@ -89,6 +93,9 @@ using ProgressFn = std::function<void(std::string_view stage, double done, doubl
 /// `passes` false: tensors of a TapPass are read one by one (see SweepPlan).
 SweepResult run_sweep(const SweepConfig& config, const std::vector<std::unique_ptr<TensorSource>>& sources,
                       const ProgressFn& progress = {}, bool passes = true);
+
+/// Name of a point's format: the element's name, then "/" and its scaling when it has one.
+std::string point_format_name(const Point& p);
 
 /// Value of a numeric column of a point (a metric, sign/exp/man/bias/width/count, hardware).
 double column_value(const Point& p, const Group& g, std::string_view column);
