@@ -266,19 +266,13 @@ void Engine::forward(const float* input, std::int64_t n, std::uint64_t first_ima
         break;
       }
       case Op::BatchNorm2d:
-      case Op::Relu:
-      case Op::Relu6:
       case Op::Flatten:
       case Op::Reshape:
-      case Op::Sigmoid:
-      case Op::Tanh:
-      case Op::Silu:
-      case Op::Hardsigmoid:
-      case Op::Hardswish:
-      case Op::Gelu:
       case Op::Softmax:
-      case Op::LayerNorm: {
-        // Elementwise or row by row: in place when this node reads its input for the last time.
+      case Op::LayerNorm:
+      default: {
+        // The op table's elementwise ops and the row-by-row ones above: in place when this node
+        // reads its input for the last time.
         const float* x = ptr(in0);
         if (reusable(in0, i)) {
           out = std::move(vals[static_cast<std::size_t>(in0)]);  // same data pointer
@@ -300,8 +294,11 @@ void Engine::forward(const float* input, std::int64_t n, std::uint64_t first_ima
             break;
           case Op::Softmax: ops::softmax(ishape, nd.dim - 1, x, out.data(), n, threads); break;
           case Op::LayerNorm: ops::layernorm(nd, ishape, x, out.data(), n, threads); break;
-          default:  // flatten, reshape: the same values
+          case Op::Flatten:
+          case Op::Reshape:  // the same values
             if (x != out.data()) std::memcpy(out.data(), x, out_size * sizeof(float));
+            break;
+          default: throw ModelError(fmt::format("node '{}': op {} has no kernel", nd.name, op_info(nd.op).name));
         }
         break;
       }

@@ -21,7 +21,7 @@ enum class Op : std::uint8_t {
 /// One row of the op table: name, attribute keys (exactly these), allowed and required params,
 /// number of inputs (-1 = one or more), the layout version that added it, the inputs FFP8
 /// quantizes (operand indices; an op with a `weight` param among them quantizes it too) and one
-/// line of semantics (the docs' op list is generated from this table).
+/// line of semantics (the docs' op list is generated from this table); elementwise ops are marked.
 struct OpInfo {
   Op op;
   std::string_view name;
@@ -32,6 +32,9 @@ struct OpInfo {
   int since;
   std::vector<int> quantized;
   std::string_view semantics;
+  /// A function of each value alone (relu, sigmoid, gelu, ...): the output has the input's shape,
+  /// and the engine computes it in place when the input is not read again.
+  bool elementwise = false;
 };
 /// The op table (one entry per Op, in enum order); tests iterate it.
 const std::vector<OpInfo>& op_table();

@@ -54,6 +54,7 @@ Shape infer_shape(const Node& n, const std::vector<Shape>& in, const std::string
     return n.value.shape;
   }
   const Shape& x = in[0];
+  if (op_info(n.op).elementwise) return x;
   switch (n.op) {
     case Op::Conv2d: {
       need_rank(x, 3);
@@ -88,14 +89,6 @@ Shape infer_shape(const Node& n, const std::vector<Shape>& in, const std::string
         if (t->shape != Shape{x[0]})
           bad(where, fmt::format("{} has shape {}, expected [{}]", t->path, shape_text(t->shape), x[0]));
       return x;
-    case Op::Relu:
-    case Op::Relu6:
-    case Op::Sigmoid:
-    case Op::Tanh:
-    case Op::Silu:
-    case Op::Hardsigmoid:
-    case Op::Hardswish:
-    case Op::Gelu:
     case Op::Constant: return x;
     case Op::MaxPool2d:
     case Op::AvgPool2d: {
@@ -232,6 +225,7 @@ Shape infer_shape(const Node& n, const std::vector<Shape>& in, const std::string
       o.push_back(b[b.size() - 1]);
       return o;
     }
+    default: break;  // the elementwise ops, handled above
   }
   bad(where, "unknown op");
 }

@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "core/infer/model.hpp"
 #include "tests/core/infer/test_util.hpp"
@@ -32,6 +33,23 @@ TEST(OpTable, QuantizedOpsAndTheirOperands) {
     EXPECT_EQ(has_weight(o.op), q && o.op != Op::MatMul) << o.name;
     EXPECT_FALSE(o.semantics.empty()) << o.name;
   }
+}
+
+// The elementwise mark (shape inference returns the input's shape, the engine may run in place)
+// is on exactly the one-input functions of a value, none of which has params or attributes other
+// than gelu's choice of formula.
+TEST(OpTable, ElementwiseOps) {
+  const std::vector<Op> expected{Op::Relu, Op::Relu6, Op::Sigmoid, Op::Tanh,
+                                 Op::Silu, Op::Hardsigmoid, Op::Hardswish, Op::Gelu};
+  std::vector<Op> marked;
+  for (const OpInfo& o : op_table()) {
+    if (!o.elementwise) continue;
+    marked.push_back(o.op);
+    EXPECT_EQ(o.inputs, 1) << o.name;
+    EXPECT_TRUE(o.params.empty()) << o.name;
+    EXPECT_TRUE(o.attrs.empty() || o.op == Op::Gelu) << o.name;
+  }
+  EXPECT_EQ(marked, expected);
 }
 
 }  // namespace
