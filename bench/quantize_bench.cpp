@@ -84,6 +84,9 @@ BENCHMARK_CAPTURE(quantize_case, e4m3fn_rne_2t, "e4m3fn", ffp8::Rounding::Rne, 2
     ->Name("BM_Quantize/e4m3fn/rne/threads:2")->Arg(kN)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(quantize_case, e4m3fn_sr_2t, "e4m3fn", ffp8::Rounding::Stochastic, 2)
     ->Name("BM_Quantize/e4m3fn/stochastic/threads:2")->Arg(kN)->Unit(benchmark::kMillisecond)->UseRealTime();
+// rtz: the general kernel (round_mag() per element; rne and stochastic take the split kernel).
+BENCHMARK_CAPTURE(quantize_case, e4m3fn_rtz_1t, "e4m3fn", ffp8::Rounding::Rtz, 1)
+    ->Name("BM_Quantize/e4m3fn/rtz/threads:1")->Arg(kN)->Unit(benchmark::kMillisecond)->UseRealTime();
 // New members: P3109 (-inf) takes the kernels; E8M0 (-nz) and integers take the exact scalar path.
 BENCHMARK_CAPTURE(quantize_case, p3109_rne_1t, "p3109_k8p3se", ffp8::Rounding::Rne, 1)
     ->Name("BM_Quantize/p3109_k8p3se/rne/threads:1")->Arg(kN)->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 #include <limits>
+#include <utility>
+#include <vector>
 
 #include "core/errors.hpp"
 #include "core/io/json_file.hpp"
@@ -16,11 +18,26 @@ const std::array<std::string_view, kCoefCount>& coefficient_names() {
   return names;
 }
 
+namespace {
+
+/// The technology file's positive numbers: key and member (read and written under the same key).
+constexpr std::array<std::pair<std::string_view, double Tech::*>, 5> kNumbers{{
+    {"ge_um2", &Tech::ge_um2},
+    {"gate_delay_ns", &Tech::gate_delay_ns},
+    {"energy_fj_per_ge", &Tech::energy_fj_per_ge},
+    {"activity", &Tech::activity},
+    {"register_activity", &Tech::register_activity},
+}};
+
+}  // namespace
+
 Tech tech_from_json(const nlohmann::json& j, std::string_view src) {
   // A typo must not silently fall back to a default: unknown keys are errors.
   const JsonNode root(j, "", std::string(src));
-  root.expect_object({"name", "description", "liberty", "ge_um2", "gate_delay_ns", "energy_fj_per_ge", "activity",
-                      "register_activity", "coefficients_ge", "calibration"});
+  std::vector<std::string_view> keys{"name", "description", "liberty"};
+  for (const auto& [key, member] : kNumbers) keys.push_back(key);
+  keys.insert(keys.end(), {"coefficients_ge", "calibration"});
+  root.expect_object(keys);
   const double inf = std::numeric_limits<double>::infinity();
   const auto positive = [&](std::string_view key) {
     const double x = root.at(key).as_double(0, inf);
@@ -32,11 +49,7 @@ Tech tech_from_json(const nlohmann::json& j, std::string_view src) {
   t.name = root.at("name").as_string();
   if (root.has("description")) t.description = root.at("description").as_string();
   if (root.has("liberty")) t.liberty = root.at("liberty").as_string();
-  t.ge_um2 = positive("ge_um2");
-  t.gate_delay_ns = positive("gate_delay_ns");
-  t.energy_fj_per_ge = positive("energy_fj_per_ge");
-  t.activity = positive("activity");
-  t.register_activity = positive("register_activity");
+  for (const auto& [key, member] : kNumbers) t.*member = positive(key);
   const JsonNode c = root.at("coefficients_ge");
   const auto& names = coefficient_names();
   c.expect_object(std::vector<std::string_view>(names.begin(), names.end()));
@@ -50,11 +63,7 @@ nlohmann::json to_json(const Tech& t) {
   j["name"] = t.name;
   j["description"] = t.description;
   j["liberty"] = t.liberty;
-  j["ge_um2"] = t.ge_um2;
-  j["gate_delay_ns"] = t.gate_delay_ns;
-  j["energy_fj_per_ge"] = t.energy_fj_per_ge;
-  j["activity"] = t.activity;
-  j["register_activity"] = t.register_activity;
+  for (const auto& [key, member] : kNumbers) j[std::string(key)] = t.*member;
   nlohmann::json c = nlohmann::json::object();
   for (int i = 0; i < kCoefCount; ++i) c[std::string(coefficient_names()[i])] = t.coef[i];
   j["coefficients_ge"] = c;

@@ -1,11 +1,13 @@
-// The vectorized float32 batch quantizer. Pure 32-bit integer arithmetic on the input's bits,
-// branch-free so GCC vectorizes it (AVX2/AVX-512 variable shifts). Every choice mirrors
-// Quantizer::round() (quantizer.cpp), against which tests check it bit for bit.
+// The batch quantizer. The float32 kernels use pure 32-bit integer arithmetic on the input's bits,
+// branch-free so GCC vectorizes them (AVX2/AVX-512 variable shifts); every choice mirrors
+// Quantizer::round() (quantizer.cpp), against which tests check them bit for bit. Formats and
+// inputs the kernels do not cover take round() per value, in the same parallel blocks.
 #include <bit>
 #include <cmath>
 #include <cstring>
 #include <fmt/format.h>
 #include <omp.h>
+#include <span>
 
 #include "core/errors.hpp"
 #include "core/threads.hpp"
@@ -105,37 +107,58 @@ inline std::uint32_t signed_value_bits(std::uint32_t mag, std::uint32_t u, std::
   return (bits & ~nan_mask) | (u & nan_mask);
 }
 
+/// One input as every kernel sees it: its bits, |x|'s bits, the random bits of stochastic
+/// rounding and the outcomes that do not depend on the rounding.
+struct Element {
+  std::uint32_t u, a, rnd;
+  bool is_nan, over, clipped;
+};
+
+/// The loop all three kernels share: per element, the Element and the outcome counts;
+/// `step(i, e)` stores out[i] and returns true when the rounded magnitude is zero (an underflow
+/// for a non-zero input). Blocks hold < 2^32 values, so the counts are 32-bit lanes.
+template <Rounding R, bool Signed, typename Step>
+[[gnu::always_inline]] inline QuantCounts kernel_loop(const float* __restrict in, std::size_t len, const Params& p,
+                                                      std::uint32_t key, std::uint32_t idx0, Step step) {
+  std::uint32_t nan_c = 0, ovf_c = 0, unf_c = 0, neg_c = 0;
+  const std::uint32_t max_bits = p.max_bits;
+#pragma omp simd reduction(+ : nan_c, ovf_c, unf_c, neg_c)
+  for (std::size_t i = 0; i < len; ++i) {
+    Element e;
+    e.u = std::bit_cast<std::uint32_t>(in[i]);
+    e.a = e.u & kAbs;
+    const bool neg = (e.u >> 31) != 0;
+    e.rnd = R == Rounding::Stochastic ? detail::stochastic_bits32(key, idx0 + static_cast<std::uint32_t>(i)) : 0u;
+    e.is_nan = e.a > kInfBits;
+    e.over = (e.a <= kInfBits) & (Signed | !neg) & (e.a > max_bits);  // unsigned negatives only clip
+    e.clipped = !Signed & neg & !e.is_nan & (e.a != 0);
+    const bool zero = step(i, e);
+    nan_c += e.is_nan;
+    ovf_c += e.over;
+    neg_c += e.clipped;
+    unf_c += !e.is_nan & !e.over & !e.clipped & (e.a != 0) & zero;
+  }
+  return make_counts(len, nan_c, ovf_c, unf_c, neg_c);
+}
+
+/// The general values kernel: round_mag() per element, any rounding.
 template <Rounding R, bool Sub, bool Signed>
 __attribute__((noinline, noclone)) QuantCounts values_kernel(const float* __restrict in, float* __restrict out, std::size_t len,
                           const Params p, std::uint32_t key, std::uint32_t idx0) {
-  std::uint32_t nan_c = 0, ovf_c = 0, unf_c = 0, neg_c = 0;  // blocks hold < 2^32 values
   const std::uint32_t ovf_bits = std::bit_cast<std::uint32_t>(p.ovf_value);
   const bool nonsat = p.nonsat;
   const std::uint32_t not_fnuz = p.fnuz ? 0u : 1u;
-#pragma omp simd reduction(+ : nan_c, ovf_c, unf_c, neg_c)
-  for (std::size_t i = 0; i < len; ++i) {
-    const std::uint32_t u = std::bit_cast<std::uint32_t>(in[i]);
-    const std::uint32_t a = u & kAbs;
-    const std::uint32_t s = u & ~kAbs;
-    const std::uint32_t rnd =
-        R == Rounding::Stochastic ? detail::stochastic_bits32(key, idx0 + static_cast<std::uint32_t>(i)) : 0u;
+  return kernel_loop<R, Signed>(in, len, p, key, idx0, [&](std::size_t i, const Element& e) __attribute__((always_inline)) {
     std::uint32_t n;
     std::int32_t qexp;
     bool gap;
-    round_mag<R, Sub>(a, p, rnd, n, qexp, gap);
-    const bool is_nan = a > kInfBits;
-    const bool over = (a <= kInfBits) & (Signed | (s == 0)) & (a > p.max_bits);  // unsigned negatives only clip
-    const bool clipped = !Signed & (s != 0) & !is_nan & (a != 0);
+    round_mag<R, Sub>(e.a, p, e.rnd, n, qexp, gap);
     // Selects on integer bits only: float selects under && defeat GCC's if-conversion.
-    const std::uint32_t ovf = (nonsat & (a >= p.thresh_bits)) ? ovf_bits : p.max_bits;
-    const std::uint32_t bits = signed_value_bits<Signed>(over ? ovf : value_bits(n, qexp), u, s, is_nan, not_fnuz);
-    out[i] = std::bit_cast<float>(bits);
-    nan_c += is_nan;
-    ovf_c += over;
-    neg_c += clipped;
-    unf_c += !is_nan & !over & !clipped & (a != 0) & (n == 0);
-  }
-  return make_counts(len, nan_c, ovf_c, unf_c, neg_c);
+    const std::uint32_t ovf = (nonsat & (e.a >= p.thresh_bits)) ? ovf_bits : p.max_bits;
+    out[i] = std::bit_cast<float>(
+        signed_value_bits<Signed>(e.over ? ovf : value_bits(n, qexp), e.u, e.u & ~kAbs, e.is_nan, not_fnuz));
+    return n == 0;
+  });
 }
 
 /// Lean kernel for rne and stochastic (the common cases). In the target's normal range the
@@ -162,12 +185,8 @@ __attribute__((noinline, noclone)) QuantCounts values_kernel_split(const float* 
   const std::uint32_t ovf_bits = std::bit_cast<std::uint32_t>(p.ovf_value);
   const bool nonsat = p.nonsat;
   const std::uint32_t not_fnuz = p.fnuz ? 0u : 1u;
-  std::uint32_t nan_c = 0, ovf_c = 0, unf_c = 0, neg_c = 0;  // blocks hold < 2^32 values
-#pragma omp simd reduction(+ : nan_c, ovf_c, unf_c, neg_c)
-  for (std::size_t i = 0; i < len; ++i) {
-    const std::uint32_t u = std::bit_cast<std::uint32_t>(in[i]);
-    const std::uint32_t a = u & kAbs;
-    const std::uint32_t s = u & ~kAbs;
+  return kernel_loop<R, Signed>(in, len, p, key, idx0, [&](std::size_t i, const Element& e) __attribute__((always_inline)) {
+    const std::uint32_t a = e.a;
     const float af = std::bit_cast<float>(a);
     std::uint32_t normal, low;
     if constexpr (R == Rounding::Rne) {
@@ -175,57 +194,40 @@ __attribute__((noinline, noclone)) QuantCounts values_kernel_split(const float* 
       normal = (a + half_m1 + lsb) & keep;
       low = std::bit_cast<std::uint32_t>((af + magic) - magic);
     } else {
-      const std::uint32_t rnd = detail::stochastic_bits32(key, idx0 + static_cast<std::uint32_t>(i));
       // Round up iff (top sh random bits) < dropped bits: add their complement and truncate.
-      normal = (a + (~rnd >> (32u - sh))) & keep;
+      normal = (a + (~e.rnd >> (32u - sh))) & keep;
       const float y = af * inv_low_q;  // < 2^m, exact
       const auto k = static_cast<std::uint32_t>(static_cast<std::int32_t>(y));
       const float frac = y - static_cast<float>(static_cast<std::int32_t>(k));
       const auto d32 = static_cast<std::uint32_t>(frac * 4294967296.0f);
-      const std::uint32_t n = k + static_cast<std::uint32_t>(rnd < d32);
+      const std::uint32_t n = k + static_cast<std::uint32_t>(e.rnd < d32);
       low = std::bit_cast<std::uint32_t>(static_cast<float>(static_cast<std::int32_t>(n)) * low_q);
     }
-    const bool is_nan = a > kInfBits;
-    const bool over = (a <= kInfBits) & (Signed | (s == 0)) & (a > p.max_bits);  // unsigned negatives only clip
-    const bool clipped = !Signed & (s != 0) & !is_nan & (a != 0);
     // Mask blend, not a select: GCC would sink each side into a branch and give up vectorizing.
     const std::uint32_t is_normal = 0u - static_cast<std::uint32_t>(a >= min_normal_bits);
     const std::uint32_t mag = low ^ ((low ^ normal) & is_normal);
     const std::uint32_t ovf = (nonsat & (a >= p.thresh_bits)) ? ovf_bits : p.max_bits;
-    out[i] = std::bit_cast<float>(signed_value_bits<Signed>(over ? ovf : mag, u, s, is_nan, not_fnuz));
-    nan_c += is_nan;
-    ovf_c += over;
-    neg_c += clipped;
-    unf_c += !is_nan & !over & !clipped & (a != 0) & (mag == 0);
-  }
-  return make_counts(len, nan_c, ovf_c, unf_c, neg_c);
+    out[i] = std::bit_cast<float>(signed_value_bits<Signed>(e.over ? ovf : mag, e.u, e.u & ~kAbs, e.is_nan, not_fnuz));
+    return mag == 0;
+  });
 }
 
 template <Rounding R, bool Sub, bool Signed>
 __attribute__((noinline, noclone)) QuantCounts codes_kernel(const float* __restrict in, std::uint16_t* __restrict out, std::size_t len,
                          const Params p, std::uint32_t key, std::uint32_t idx0) {
-  std::uint32_t nan_c = 0, ovf_c = 0, unf_c = 0, neg_c = 0;
   const bool nonsat = p.nonsat;
   const std::uint32_t not_fnuz = p.fnuz ? 0u : 1u;
   // NaN code for a negative NaN input: fnuz and NaN-less formats have one NaN code (or 0).
   const std::uint32_t neg_nan_code = p.fnuz || !p.has_nan ? p.nan_code : p.nan_code | (1u << p.sign_shift);
-#pragma omp simd reduction(+ : nan_c, ovf_c, unf_c, neg_c)
-  for (std::size_t i = 0; i < len; ++i) {
-    const std::uint32_t u = std::bit_cast<std::uint32_t>(in[i]);
-    const std::uint32_t a = u & kAbs;
-    const std::uint32_t s = u >> 31;
-    const std::uint32_t rnd =
-        R == Rounding::Stochastic ? detail::stochastic_bits32(key, idx0 + static_cast<std::uint32_t>(i)) : 0u;
+  return kernel_loop<R, Signed>(in, len, p, key, idx0, [&](std::size_t i, const Element& e) __attribute__((always_inline)) {
+    const std::uint32_t s = e.u >> 31;
     std::uint32_t n;
     std::int32_t qexp;
     bool gap;
-    round_mag<R, Sub>(a, p, rnd, n, qexp, gap);
-    const bool is_nan = a > kInfBits;
-    const bool over = (a <= kInfBits) & (Signed | (s == 0)) & (a > p.max_bits);  // unsigned negatives only clip
-    const bool clipped = !Signed & (s != 0) & !is_nan & (a != 0);
+    round_mag<R, Sub>(e.a, p, e.rnd, n, qexp, gap);
     std::uint32_t code = gap ? (n << p.m) : ((static_cast<std::uint32_t>(qexp - p.qmin) << p.m) + n);
-    const std::uint32_t ovf_code = (nonsat & (a >= p.thresh_bits)) ? p.ovf_code : p.max_code;
-    code = over ? ovf_code : code;
+    const std::uint32_t ovf_code = (nonsat & (e.a >= p.thresh_bits)) ? p.ovf_code : p.max_code;
+    code = e.over ? ovf_code : code;
     // Mask arithmetic as in signed_value_bits(): selects here block vectorizing.
     std::uint32_t nan_code = p.nan_code;
     if constexpr (Signed) {
@@ -234,15 +236,11 @@ __attribute__((noinline, noclone)) QuantCounts codes_kernel(const float* __restr
     } else {
       code &= (s & 1u) - 1u;  // negatives (and -0) become 0
     }
-    const std::uint32_t nan_mask = 0u - static_cast<std::uint32_t>(is_nan);
+    const std::uint32_t nan_mask = 0u - static_cast<std::uint32_t>(e.is_nan);
     code = (code & ~nan_mask) | (nan_code & nan_mask);
     out[i] = static_cast<std::uint16_t>(code);
-    nan_c += is_nan;
-    ovf_c += over;
-    neg_c += clipped;
-    unf_c += !is_nan & !over & !clipped & (a != 0) & (n == 0);
-  }
-  return make_counts(len, nan_c, ovf_c, unf_c, neg_c);
+    return n == 0;
+  });
 }
 
 /// Splits [0, len) into blocks that never cross a 2^32 boundary of the global index (so the
@@ -349,51 +347,64 @@ struct CodesK {
 };
 
 
-/// The exact scalar path over a batch (integers, -nz formats, and float members outside the fast
-/// kernels' range): round() per value, in parallel blocks like the kernels.
-template <typename Out, typename Store>
-QuantCounts exact_batch(const Quantizer& q, const float* in, Out* out, std::size_t len, std::uint64_t first,
+/// The exact scalar path over a batch (double inputs, integers, -nz formats, and float members
+/// outside the fast kernels' range): round() per value, in parallel blocks like the kernels.
+template <typename In, typename Out, typename Store>
+QuantCounts exact_batch(const Quantizer& q, std::span<const In> in, std::span<Out> out, std::uint64_t first,
                         Store store) {
-  return run_blocks(len, first, q.options(), [&](std::size_t off, std::size_t n, std::uint32_t, std::uint32_t) {
-    std::uint64_t nan_c = 0, ovf_c = 0, unf_c = 0, neg_c = 0;
+  return run_blocks(in.size(), first, q.options(), [&](std::size_t off, std::size_t n, std::uint32_t, std::uint32_t) {
+    QuantCounts c;
     for (std::size_t i = off; i < off + n; ++i) {
       const Rounded r = q.round(in[i], first + i);
       out[i] = store(r);
-      nan_c += r.outcome == Outcome::NanInput;
-      ovf_c += r.outcome == Outcome::Overflow;
-      unf_c += r.outcome == Outcome::Underflow;
-      neg_c += r.outcome == Outcome::NegClipped;
+      c.add(r.outcome);
     }
-    return make_counts(n, nan_c, ovf_c, unf_c, neg_c);
+    return c;
   });
 }
+
+/// The batch calls' size check: `what` is the call's name.
+void check_sizes(const char* what, std::size_t in, std::size_t out) {
+  if (in != out) throw DataError(fmt::format("{}: input has {} values but output has {}", what, in, out));
+}
+
+float float_value(const Rounded& r) { return static_cast<float>(r.value); }
+double double_value(const Rounded& r) { return r.value; }
+std::uint16_t code_of(const Rounded& r) { return static_cast<std::uint16_t>(r.code); }
 
 }  // namespace
 
 QuantCounts Quantizer::quantize(std::span<const float> in, std::span<float> out,
                                 std::uint64_t first_index) const {
-  if (in.size() != out.size())
-    throw DataError(fmt::format("quantize: input has {} values but output has {}", in.size(), out.size()));
+  check_sizes("quantize", in.size(), out.size());
   if (!float32_ok_)
     throw FormatError(fmt::format("format {} has values that are not float32 numbers (its values reach 2^{} and "
                                   "its spacing 2^{}; float32 holds 2^-149 .. below 2^128): quantize to float64 instead",
                                   format_.name(), format_.top_exponent(), format_.min_quantum_exponent()));
-  if (!fast_)
-    return exact_batch(*this, in.data(), out.data(), in.size(), first_index,
-                       [](const Rounded& r) { return static_cast<float>(r.value); });
+  if (!fast_) return exact_batch(*this, in, out, first_index, float_value);
   const Params p = make_params(format_, options_, codes_, max_, overflow_threshold_);
   return dispatch<ValuesK>(format_, options_.rounding, in.data(), out.data(), in.size(), p, first_index, options_);
 }
 
 QuantCounts Quantizer::encode(std::span<const float> in, std::span<std::uint16_t> codes,
                               std::uint64_t first_index) const {
-  if (in.size() != codes.size())
-    throw DataError(fmt::format("encode: input has {} values but output has {}", in.size(), codes.size()));
+  check_sizes("encode", in.size(), codes.size());
   if (!fast_)  // exact scalar path for formats the kernels do not cover
-    return exact_batch(*this, in.data(), codes.data(), in.size(), first_index,
-                       [](const Rounded& r) { return static_cast<std::uint16_t>(r.code); });
+    return exact_batch(*this, in, codes, first_index, code_of);
   const Params p = make_params(format_, options_, codes_, max_, overflow_threshold_);
   return dispatch<CodesK>(format_, options_.rounding, in.data(), codes.data(), in.size(), p, first_index, options_);
+}
+
+QuantCounts Quantizer::quantize(std::span<const double> in, std::span<double> out,
+                                std::uint64_t first_index) const {
+  check_sizes("quantize", in.size(), out.size());
+  return exact_batch(*this, in, out, first_index, double_value);
+}
+
+QuantCounts Quantizer::encode(std::span<const double> in, std::span<std::uint16_t> codes,
+                              std::uint64_t first_index) const {
+  check_sizes("encode", in.size(), codes.size());
+  return exact_batch(*this, in, codes, first_index, code_of);
 }
 
 }  // namespace ffp8

@@ -1,9 +1,11 @@
 #pragma once
 // Quantization of real numbers to a Format (docs/formats.md "Quantization rules"): an exact scalar path for
 // any format and input, and a vectorized float32 batch path checked bit for bit against it.
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <utility>
 
 #include "core/format/codec.hpp"
 #include "core/format/format.hpp"
@@ -51,6 +53,10 @@ struct QuantCounts {
   std::uint64_t underflow = 0;      ///< non-zero x that became zero
   std::uint64_t neg_clipped = 0;    ///< x < 0 into an unsigned format
   QuantCounts& operator+=(const QuantCounts& o);
+  /// Counts one more value with this outcome (the scalar paths' tally).
+  void add(Outcome o);
+  /// The counters by name, in declaration order (outputs that list them all use these names).
+  std::array<std::pair<std::string_view, std::uint64_t>, 5> named() const;
 };
 
 /// The 32 random bits used for element `index` under `seed` (counter-based, so results do not
@@ -87,9 +93,12 @@ class Quantizer {
   QuantCounts encode(std::span<const float> in, std::span<std::uint16_t> codes,
                      std::uint64_t first_index = 0) const;
   /// Exact path for any format: double values in (float16/32/64 data converted exactly), double
-  /// values out. Single pass through round(); slower than quantize(float).
+  /// values out. round() per value, in parallel blocks like the float32 path; slower than quantize(float).
   QuantCounts quantize(std::span<const double> in, std::span<double> out,
                        std::uint64_t first_index = 0) const;
+  /// Exact path for any format: double values in, codes out (widths up to 16); NaN inputs as encode(float).
+  QuantCounts encode(std::span<const double> in, std::span<std::uint16_t> codes,
+                     std::uint64_t first_index = 0) const;
 
  private:
   Format format_;

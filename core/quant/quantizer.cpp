@@ -36,6 +36,19 @@ QuantCounts& QuantCounts::operator+=(const QuantCounts& o) {
   return *this;
 }
 
+void QuantCounts::add(Outcome o) {
+  ++count;
+  nan_inputs += o == Outcome::NanInput;
+  overflow += o == Outcome::Overflow;
+  underflow += o == Outcome::Underflow;
+  neg_clipped += o == Outcome::NegClipped;
+}
+
+std::array<std::pair<std::string_view, std::uint64_t>, 5> QuantCounts::named() const {
+  return {{{"count", count}, {"nan_inputs", nan_inputs}, {"overflow", overflow}, {"underflow", underflow},
+           {"neg_clipped", neg_clipped}}};
+}
+
 std::uint32_t stochastic_bits(std::uint64_t seed, std::uint64_t index) {
   return detail::stochastic_bits32(detail::stream_key(seed, index >> 32),
                                    static_cast<std::uint32_t>(index));
@@ -200,21 +213,5 @@ Rounded Quantizer::round(double x, std::uint64_t index) const {
   return finish(mag, code, rem == 0 && !up ? Outcome::Exact : Outcome::Rounded);
 }
 
-QuantCounts Quantizer::quantize(std::span<const double> in, std::span<double> out,
-                                std::uint64_t first_index) const {
-  if (in.size() != out.size())
-    throw DataError(fmt::format("quantize: input has {} values but output has {}", in.size(), out.size()));
-  QuantCounts c;
-  c.count = in.size();
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    const Rounded r = round(in[i], first_index + i);
-    out[i] = r.value;
-    c.nan_inputs += r.outcome == Outcome::NanInput;
-    c.overflow += r.outcome == Outcome::Overflow;
-    c.underflow += r.outcome == Outcome::Underflow;
-    c.neg_clipped += r.outcome == Outcome::NegClipped;
-  }
-  return c;
-}
 
 }  // namespace ffp8

@@ -38,28 +38,6 @@ class Format:
         return cls(_ffp8.Format.make(int(sign), int(exp), int(man), int(bias),
                                      _ffp8.parse_specials(specials), bool(subnormals)))
 
-    # Fields.
-    name = property(lambda self: self._f.name, doc="canonical name, e.g. 's1e4m3b7-fn'")
-    sign = property(lambda self: self._f.sign, doc="1 when the top bit is a sign bit, 0 for unsigned")
-    exp = property(lambda self: self._f.exp, doc="exponent field width")
-    man = property(lambda self: self._f.man, doc="mantissa field width")
-    bias = property(lambda self: self._f.bias, doc="exponent bias")
-    specials = property(lambda self: self._f.specials, doc="special codes: 'none', 'ieee', 'fn' or 'fnuz'")
-    subnormals = property(lambda self: self._f.subnormals, doc="True when exponent code 0 encodes subnormals")
-    # Derived facts.
-    width = property(lambda self: self._f.width, doc="bits per code (sign + exp + man)")
-    effective_bits = property(lambda self: self._f.width,
-                              doc="storage bits per element (the code width for an unscaled format)")
-    code_count = property(lambda self: self._f.code_count, doc="number of codes, 2**width")
-    has_nan = property(lambda self: self._f.has_nan, doc="True when some code is NaN")
-    has_inf = property(lambda self: self._f.has_inf, doc="True when the format has ±Inf codes (ieee)")
-    max = property(lambda self: self._f.max, doc="largest finite value max(V)")
-    min_normal = property(lambda self: self._f.min_normal, doc="smallest positive normal value, 2**(1 - bias)")
-    min_positive = property(lambda self: self._f.min_positive,
-                            doc="smallest positive value (a subnormal, or min_normal without subnormals)")
-    fits_float32 = property(lambda self: self._f.fits_float32,
-                            doc="True when every value is a float32 number (float32 quantize works)")
-
     @property
     def min_subnormal(self):
         """Smallest positive subnormal value, or None for a format without subnormals."""
@@ -87,6 +65,16 @@ class Format:
     def __reduce__(self):
         return (Format, (self.name,))
 
+
+
+
+# The library's fields and derived facts, read through to the C++ object (the binding holds their docs).
+for _attr in ("name", "sign", "exp", "man", "bias", "specials", "subnormals", "width", "code_count", "has_nan",
+              "has_inf", "max", "min_normal", "min_positive", "fits_float32"):
+    setattr(Format, _attr, property(lambda self, _a=_attr: getattr(self._f, _a), doc=getattr(_ffp8.Format, _attr).__doc__))
+del _attr
+Format.effective_bits = property(lambda self: self._f.width,
+                                 doc="storage bits per element (the code width for an unscaled format)")
 
 def as_format(fmt):
     """Format of a name or Format (the argument check every function shares)."""

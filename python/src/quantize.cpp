@@ -1,22 +1,20 @@
 // quantize / encode / decode on numpy buffers. The Python layer hands over C-contiguous arrays
 // (a view of the caller's array whenever its layout allows) and a preallocated output; here the
 // C++ kernels run on the raw memory with the GIL released. float32 data takes the vectorized
-// kernel, float64 the exact double path (split over threads here: results do not depend on the
-// split, the stochastic stream is keyed by element index).
+// kernel, float64 the exact double path (both split over the library's threads: results do not
+// depend on the split, the stochastic stream is keyed by element index).
 #include <algorithm>
 #include <cstdint>
 #include <span>
 #include <vector>
 
 #include <fmt/format.h>
-#include <omp.h>
 #include <pybind11/numpy.h>
 
 #include "core/errors.hpp"
 #include "core/format/codec.hpp"
 #include "core/infer/int8.hpp"
 #include "core/quant/quantize.hpp"
-#include "core/threads.hpp"
 #include "python/src/bindings.hpp"
 
 namespace ffp8::py {
@@ -24,8 +22,6 @@ namespace ffp8::py {
 namespace py = pybind11;
 
 namespace {
-
-constexpr std::size_t kBlock = std::size_t{1} << 16;  // elements per block of the split paths
 
 bool c_contiguous(const py::array& a) { return (a.flags() & py::array::c_style) != 0; }
 
@@ -45,28 +41,8 @@ QuantOptions options(const std::string& rounding, bool saturate, std::uint64_t s
 
 py::dict counts_dict(const QuantCounts& c) {
   py::dict d;
-  d["count"] = c.count;
-  d["nan_inputs"] = c.nan_inputs;
-  d["overflow"] = c.overflow;
-  d["underflow"] = c.underflow;
-  d["neg_clipped"] = c.neg_clipped;
+  for (const auto& [name, value] : c.named()) d[py::str(name.data(), name.size())] = value;
   return d;
-}
-
-/// Runs body(offset, count) over [0, n) in blocks, on `threads` OpenMP threads; sums the counts.
-template <typename Body>
-QuantCounts split(std::size_t n, int threads, Body body) {
-  const std::size_t blocks = (n + kBlock - 1) / kBlock;
-  std::vector<QuantCounts> per_block(blocks);  // summed in block order by QuantCounts::operator+=
-#pragma omp parallel for schedule(static) num_threads(threads) if (blocks > 1 && threads > 1)
-  for (std::size_t b = 0; b < blocks; ++b) {
-    const std::size_t off = b * kBlock;
-    per_block[b] = body(off, std::min(kBlock, n - off));
-  }
-  QuantCounts c;
-  for (const QuantCounts& p : per_block) c += p;
-  c.count = n;
-  return c;
 }
 
 void check_nan(const QuantCounts& c, const Format& f) {
@@ -95,9 +71,7 @@ py::dict quantize(const py::array& x, py::array& out, const Format& f, const std
     const auto* in = static_cast<const double*>(x.data());
     auto* o = static_cast<double*>(out.mutable_data());
     py::gil_scoped_release unlocked;
-    c = split(n, thread_count(threads), [&](std::size_t off, std::size_t len) {
-      return q.quantize(std::span<const double>(in + off, len), std::span<double>(o + off, len), off);
-    });
+    c = q.quantize(std::span<const double>(in, n), std::span<double>(o, n));
   } else {
     throw DataError("the input must be float32 or float64");
   }
@@ -123,33 +97,14 @@ py::dict encode(const py::array& x, py::array& codes, const Format& f, const std
   QuantCounts c;
   {
     py::gil_scoped_release unlocked;
-    if (is_f32 && !narrow) {
-      // The kernel splits over its own threads.
-      c = q.encode(std::span<const float>(static_cast<const float*>(in), n),
-                   std::span<std::uint16_t>(static_cast<std::uint16_t*>(out), n));
-    } else {
-      c = split(n, thread_count(threads), [&](std::size_t off, std::size_t len) {
-        std::vector<std::uint16_t> scratch(narrow ? len : 0);
-        std::uint16_t* dst = narrow ? scratch.data() : static_cast<std::uint16_t*>(out) + off;
-        QuantCounts k;
-        if (is_f32) {
-          k = q.encode(std::span<const float>(static_cast<const float*>(in) + off, len),
-                       std::span<std::uint16_t>(dst, len), off);
-        } else {
-          const double* d = static_cast<const double*>(in) + off;
-          for (std::size_t i = 0; i < len; ++i) {
-            const Rounded r = q.round(d[i], off + i);
-            dst[i] = static_cast<std::uint16_t>(r.code);
-            k.nan_inputs += r.outcome == Outcome::NanInput;
-            k.overflow += r.outcome == Outcome::Overflow;
-            k.underflow += r.outcome == Outcome::Underflow;
-            k.neg_clipped += r.outcome == Outcome::NegClipped;
-          }
-        }
-        if (narrow) std::copy(dst, dst + len, static_cast<std::uint8_t*>(out) + off);
-        return k;
-      });
-    }
+    // uint8 codes go through a uint16 buffer: the library writes codes of widths up to 16.
+    std::vector<std::uint16_t> wide(narrow ? n : 0);
+    const std::span<std::uint16_t> dst(narrow ? wide.data() : static_cast<std::uint16_t*>(out), n);
+    if (is_f32)
+      c = q.encode(std::span<const float>(static_cast<const float*>(in), n), dst);
+    else
+      c = q.encode(std::span<const double>(static_cast<const double*>(in), n), dst);
+    if (narrow) std::copy(wide.begin(), wide.end(), static_cast<std::uint8_t*>(out));
   }
   check_nan(c, f);
   return counts_dict(c);
