@@ -78,19 +78,6 @@ inline void round_mag(std::uint32_t a, const Params& p, std::uint32_t rnd, std::
   n = kept + up;
 }
 
-/// Counts of a kernel call (its blocks hold < 2^32 values, so kernels count in 32-bit lanes) or of
-/// a whole batch (64-bit sums over blocks).
-QuantCounts make_counts(std::size_t len, std::uint64_t nan_c, std::uint64_t ovf_c, std::uint64_t unf_c,
-                        std::uint64_t neg_c) {
-  QuantCounts c;
-  c.count = len;
-  c.nan_inputs = nan_c;
-  c.overflow = ovf_c;
-  c.underflow = unf_c;
-  c.neg_clipped = neg_c;
-  return c;
-}
-
 /// Sign handling of a float32 result: signed formats put the input's sign back (except on the
 /// zero of fnuz, whose -0 code is its NaN); unsigned formats turn negatives and -0 into +0.
 /// NaN inputs pass through. Mask arithmetic throughout: a select here blocks vectorizing.
@@ -138,7 +125,7 @@ template <Rounding R, bool Signed, typename Step>
     neg_c += e.clipped;
     unf_c += !e.is_nan & !e.over & !e.clipped & (e.a != 0) & zero;
   }
-  return make_counts(len, nan_c, ovf_c, unf_c, neg_c);
+  return QuantCounts{len, nan_c, ovf_c, unf_c, neg_c};
 }
 
 /// The general values kernel: round_mag() per element, any rounding.
@@ -269,7 +256,7 @@ QuantCounts run_blocks(std::size_t len, std::uint64_t first_index, const QuantOp
       off += n;
     }
   }
-  return make_counts(len, nan_c, ovf_c, unf_c, neg_c);
+  return QuantCounts{len, nan_c, ovf_c, unf_c, neg_c};
 }
 
 Params make_params(const Format& f, const QuantOptions& o, const SpecialCodes& codes, double max,

@@ -31,23 +31,6 @@ QuantOptions one_thread(QuantOptions o) {
 
 double to_f32(double v) { return static_cast<double>(static_cast<float>(v)); }
 
-void count(QuantCounts& c, Outcome o) {
-  c.nan_inputs += o == Outcome::NanInput;
-  c.overflow += o == Outcome::Overflow;
-  c.underflow += o == Outcome::Underflow;
-  c.neg_clipped += o == Outcome::NegClipped;
-}
-
-QuantCounts sum(std::uint64_t n, std::uint64_t nan, std::uint64_t ovf, std::uint64_t unf, std::uint64_t neg) {
-  QuantCounts c;
-  c.count = n;
-  c.nan_inputs = nan;
-  c.overflow = ovf;
-  c.underflow = unf;
-  c.neg_clipped = neg;
-  return c;
-}
-
 /// Largest counted magnitude of each group: NaN ignored, and for an unsigned element negatives.
 template <typename T>
 std::vector<double> group_amax(const T* in, const GroupGeometry& geo, bool is_signed, int threads) {
@@ -195,7 +178,7 @@ QuantCounts SchemeQuantizer::run(const T* in, T* out, std::uint16_t* codes, cons
         const Rounded q = apply(static_cast<double>(in[j]), sg[i], first + static_cast<std::uint64_t>(j));
         if (out) out[j] = static_cast<T>(q.value);
         if (codes) codes[j] = static_cast<std::uint16_t>(q.code);
-        count(k, q.outcome);
+        k.add(q.outcome);
       }
     }
     nan += k.nan_inputs;
@@ -203,7 +186,7 @@ QuantCounts SchemeQuantizer::run(const T* in, T* out, std::uint16_t* codes, cons
     unf += k.underflow;
     neg += k.neg_clipped;
   }
-  return sum(static_cast<std::uint64_t>(geo.size()), nan, ovf, unf, neg);
+  return QuantCounts{static_cast<std::uint64_t>(geo.size()), nan, ovf, unf, neg};
 }
 
 QuantCounts SchemeQuantizer::run_fast(const float* in, float* out, std::uint16_t* codes, const GroupGeometry& geo,
@@ -267,7 +250,7 @@ QuantCounts SchemeQuantizer::run_fast(const float* in, float* out, std::uint16_t
                                     first + static_cast<std::uint64_t>(j + q));
             if (out) out[j + q] = static_cast<float>(r.value);
             if (codes) codes[j + q] = static_cast<std::uint16_t>(r.code);
-            count(k, r.outcome);
+            k.add(r.outcome);
           }
         });
       } else if (codes) {
@@ -295,7 +278,7 @@ QuantCounts SchemeQuantizer::run_fast(const float* in, float* out, std::uint16_t
       neg += k.neg_clipped;
     }
   }
-  return sum(static_cast<std::uint64_t>(geo.size()), nan, ovf, unf, neg);
+  return QuantCounts{static_cast<std::uint64_t>(geo.size()), nan, ovf, unf, neg};
 }
 
 namespace {

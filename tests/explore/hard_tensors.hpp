@@ -14,6 +14,13 @@
 
 namespace ffp8::test {
 
+/// a and b agree to a relative `tol`; NaN only equals NaN and an infinity only itself.
+inline bool close(double a, double b, double tol = 1e-9) {
+  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
+  if (std::isinf(a) || std::isinf(b)) return a == b;
+  return std::fabs(a - b) <= tol * std::max(std::fabs(a), std::fabs(b));
+}
+
 /// Appends v, its float32 neighbours and their negatives.
 inline void push_around(std::vector<float>& out, double v) {
   const auto f = static_cast<float>(v);

@@ -7,7 +7,7 @@ python/ folder and FFP8_BIN set.
 """
 import os
 import subprocess
-import tempfile
+import sys
 import unittest
 
 import h5py
@@ -15,6 +15,9 @@ import numpy as np
 
 import ffp8
 from oracle import Oracle, test_points
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from ffp8_test_util import TempDirCase  # noqa: E402
 
 FFP8 = os.environ.get("FFP8_BIN", "ffp8")
 ROUNDINGS = ("rne", "rna", "rtz", "stochastic")
@@ -92,16 +95,8 @@ class Oracles(unittest.TestCase):
         self.assertTrue(same_bits(ffp8.decode(np.arange(256, dtype=np.uint8), f), v))
 
 
-class Cli(unittest.TestCase):
+class Cli(TempDirCase):
     """ffp8.quantize equals `ffp8 quantize` on the same data (its output is float32)."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.tmp.cleanup()
 
     def cli(self, x, name, rounding, sat, seed):
         src, dst = os.path.join(self.tmp.name, "in.h5"), os.path.join(self.tmp.name, "out.h5")

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ffp8_test_util import REPO, run_cli
+from ffp8_test_util import REPO, TempDirCase, run_cli
 import export
 import ffp8_h5
 import ffp8_models
@@ -108,15 +108,7 @@ class RoundTrip:
         return m
 
 
-class TorchvisionRoundTrip(unittest.TestCase, RoundTrip):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.tmp.cleanup()
-
+class TorchvisionRoundTrip(TempDirCase, RoundTrip):
     def test_models(self):
         for name, shape in TORCHVISION.items():
             with self.subTest(model=name):

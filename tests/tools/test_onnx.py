@@ -3,7 +3,6 @@ written by torch.onnx.export import with the logits of the PyTorch model; bad fi
 unsupported op, a malformed file, an opset out of range, a batch-mixing transpose) are refused
 with one sentence naming the file and the node."""
 import os
-import tempfile
 import unittest
 
 import numpy as np
@@ -12,7 +11,7 @@ import torch
 from onnx import TensorProto, helper
 from torch import nn
 
-from ffp8_test_util import run_cli
+from ffp8_test_util import TempDirCase, run_cli
 import export
 import export_onnx
 import ffp8_h5
@@ -43,15 +42,7 @@ def make_model(nodes, opset=17, inputs=None, inits=()):
     return helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
 
 
-class OnnxImport(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.tmp.cleanup()
-
+class OnnxImport(TempDirCase):
     def path(self, name):
         return os.path.join(self.tmp.name, name)
 

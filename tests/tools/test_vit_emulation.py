@@ -8,47 +8,17 @@ Needs FFP8_BIN (set by CTest), Debian's python3-torch, python3-h5py and dataset-
 """
 import json
 import os
-import subprocess
 import tempfile
 import unittest
 
 import h5py
 import numpy as np
 
-from ffp8_test_util import REPO
+from ffp8_test_util import FFP8, REPO, CliQuantizer, run
 import ffp8_h5
 
-FFP8 = os.environ.get("FFP8_BIN", os.path.join(REPO, "build", "bin", "ffp8"))
 MODEL = os.path.join(REPO, "experiments", "models", "vit_mini.h5")
-ENV = dict(os.environ, OMP_NUM_THREADS="2", OMP_WAIT_POLICY="PASSIVE")
 BATCH = 1000
-
-
-def run(cmd):
-    p = subprocess.run(cmd, capture_output=True, text=True, env=ENV)
-    if p.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
-    return p
-
-
-class Quantize:
-    """numpy -> numpy through `ffp8 quantize` (HDF5 files in a temp folder)."""
-
-    def __init__(self, tmp):
-        self.tmp, self.calls = tmp, 0
-
-    def __call__(self, x, fmt):
-        if fmt == "float32":
-            return None
-        src, dst = os.path.join(self.tmp, "in.h5"), os.path.join(self.tmp, "out.h5")
-        with h5py.File(src, "w") as f:
-            f.create_dataset("x", data=np.array(x, np.float32, order="C"))
-        if os.path.exists(dst):
-            os.remove(dst)
-        run([FFP8, "quantize", "--format", fmt, "--rounding", "rne", f"{src}:/x", f"{dst}:/x"])
-        self.calls += 1
-        with h5py.File(dst, "r") as f:
-            return f["x"][()]
 
 
 @unittest.skipUnless(os.path.exists(MODEL), "experiments/models/vit_mini.h5 is not bundled")
@@ -77,17 +47,17 @@ class ViTEmulation(unittest.TestCase):
             self.assertEqual({ops[n] for n in layers}, {"conv2d", "linear", "matmul"})
             self.assertEqual(layers["blocks_3_attn_qk"]["other"], "e5m2")
             self.assertEqual(layers["blocks_0_attn_pv"]["other"], "e4m3fn")
-            quant = Quantize(tmp)
+            quant = CliQuantizer(tmp)
             params = dict(model.params)
             for node in model.graph["nodes"]:
                 if node["name"] in layers and "weight" in node["params"]:
-                    q = quant(params[node["params"]["weight"]], layers[node["name"]]["weight"])
-                    if q is not None:
-                        params[node["params"]["weight"]] = q
+                    w = node["params"]["weight"]
+                    params[w] = quant(params[w], layers[node["name"]]["weight"])
 
             def operand(node, v, k):
                 layer = layers[node["name"]]
-                return quant(v.numpy(), layer["activation"] if k == 0 else layer["other"])
+                fmt = layer["activation"] if k == 0 else layer["other"]
+                return None if fmt == "float32" else quant(v.numpy(), fmt)
 
             want, labels = [], []
             for x, y in ffp8_h5.iter_data(data, None, BATCH):

@@ -6,7 +6,6 @@ Run by CTest (tests/explore/eval/CMakeLists.txt) with FFP8_BIN and FFP8_REPO set
 """
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import unittest
@@ -17,39 +16,13 @@ import numpy as np
 REPO = os.environ.get("FFP8_REPO", os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 FFP8 = os.environ.get("FFP8_BIN", os.path.join(REPO, "build", "bin", "ffp8"))
 sys.path.insert(0, os.path.join(REPO, "tools"))
+sys.path.insert(0, os.path.join(REPO, "tests", "tools"))
 import ffp8_h5  # noqa: E402
+from ffp8_test_util import CliQuantizer, run  # noqa: E402
 
 PY = "/usr/bin/python3"
-ENV = dict(os.environ, OMP_NUM_THREADS="2", OMP_WAIT_POLICY="PASSIVE")
 COUNT = 200      # images evaluated
 BATCH = 50
-
-
-def run(cmd, **kw):
-    p = subprocess.run(cmd, capture_output=True, text=True, env=ENV, **kw)
-    if p.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
-    return p
-
-
-class Quantizer:
-    """Quantizes numpy arrays with `ffp8 quantize` (the project's quantizer) through HDF5 files."""
-
-    def __init__(self, tmp):
-        self.tmp, self.calls = tmp, 0
-
-    def __call__(self, x, fmt):
-        if fmt == "float32":
-            return x
-        src, dst = os.path.join(self.tmp, "q_in.h5"), os.path.join(self.tmp, "q_out.h5")
-        with h5py.File(src, "w") as f:
-            f.create_dataset("x", data=np.ascontiguousarray(x, np.float32))
-        if os.path.exists(dst):
-            os.remove(dst)
-        run([FFP8, "quantize", "--format", fmt, "--rounding", "rne", f"{src}:/x", f"{dst}:/x"])
-        self.calls += 1
-        with h5py.File(dst, "r") as f:
-            return f["x"][()]
 
 
 def int8(x, scale):
@@ -145,7 +118,7 @@ class QuantEmulation(unittest.TestCase):
                 got = f["logits"][()]
             layers = {l["node"]: l for l in ev["layers"]}
             model = ffp8_h5.load_model(mfile)
-            quant = Quantizer(tmp)
+            quant = CliQuantizer(tmp)
             stats = calib_max_abs(model, data, cfg["calib"])
             # int8 inputs: the engine's scales, checked below against this test's own calibration (a
             # scale one ulp off would move every value of the layer a little, masking real differences).

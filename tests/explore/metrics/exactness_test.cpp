@@ -15,11 +15,7 @@ using namespace ffp8::explore;
 
 namespace {
 
-bool close(double a, double b, double tol = 1e-9) {
-  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
-  if (std::isinf(a) || std::isinf(b)) return a == b;
-  return std::fabs(a - b) <= tol * std::max(std::fabs(a), std::fabs(b));
-}
+using test::close;
 
 ErrorSums direct(std::span<const float> x, const Format& f, const QuantOptions& o, const ScoreNeeds& needs,
                  double range) {

@@ -19,11 +19,7 @@ using namespace ffp8::explore;
 
 namespace {
 
-bool close(double a, double b, double tol = 1e-9) {
-  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
-  if (std::isinf(a) || std::isinf(b)) return a == b;
-  return std::fabs(a - b) <= tol * std::max(std::fabs(a), std::fabs(b));
-}
+using test::close;
 
 using Groups = std::vector<std::vector<std::size_t>>;  // flat indices of each group
 

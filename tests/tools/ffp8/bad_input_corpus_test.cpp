@@ -16,13 +16,10 @@ namespace {
 
 using nlohmann::json;
 
-class CliBadInputCorpus : public CliTest {
+class CliBadInputCorpus : public CliTinyEvalTest {
  protected:
   void SetUp() override {
-    CliTest::SetUp();
-    write_tiny_model(path("model.h5"), tiny_weights());
-    write_tiny_data(path("data.h5"), {0, 1, 2, 0, 1, 2});
-    write_eval_config(path("cfg.json"));
+    CliTinyEvalTest::SetUp();
     std::ofstream(path("junk.h5")) << "this is not an HDF5 file\n";
     std::ofstream(path("empty.h5"));
     const std::string model = slurp(dir_ / "model.h5");

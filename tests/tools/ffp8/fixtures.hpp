@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/io/h5.hpp"
+#include "tests/tools/ffp8/cli_run.hpp"
 
 namespace ffp8::test {
 
@@ -58,5 +59,17 @@ inline void write_eval_config(const std::string& path, nlohmann::json extra = nl
   j.update(extra);
   std::ofstream(path) << j.dump(2);
 }
+
+/// A CliTest whose folder holds the tiny eval: model.h5 (tiny_weights()), data.h5 (labels
+/// 0 1 2 0 1 2) and cfg.json (write_eval_config's defaults).
+class CliTinyEvalTest : public CliTest {
+ protected:
+  void SetUp() override {
+    CliTest::SetUp();
+    write_tiny_model(path("model.h5"), tiny_weights());
+    write_tiny_data(path("data.h5"), {0, 1, 2, 0, 1, 2});
+    write_eval_config(path("cfg.json"));
+  }
+};
 
 }  // namespace ffp8::test

@@ -23,14 +23,8 @@ bool killed(int status) {
   return (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) || (WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGKILL);
 }
 
-class CliReliability : public CliTest {
+class CliReliability : public CliTinyEvalTest {
  protected:
-  void SetUp() override {
-    CliTest::SetUp();
-    write_tiny_model(path("model.h5"), tiny_weights());
-    write_tiny_data(path("data.h5"), {0, 1, 2, 0, 1, 2});
-    write_eval_config(path("cfg.json"));
-  }
   json eval_json(const std::string& dir) const { return json::parse(slurp(dir_ / dir / "eval.json")); }
   /// Bytes of every input, to check nothing was modified.
   std::string inputs() const { return slurp(dir_ / "model.h5") + slurp(dir_ / "data.h5") + slurp(dir_ / "cfg.json"); }
